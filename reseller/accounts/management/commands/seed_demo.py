@@ -1,0 +1,41 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from catalog.models import Provider
+
+
+class Command(BaseCommand):
+    help = "Creates the demo data idempotently: an admin, a demo customer and the simulator as a provider."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--admin-password", default="admin")
+        parser.add_argument("--demo-password", default="demo")
+        parser.add_argument("--simulator-url", default="http://127.0.0.1:8001/api/v2")
+        parser.add_argument("--simulator-key", default="demo-simulator-key")
+        parser.add_argument("--currency", default="USD")
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
+        )
+        if created:
+            admin.set_password(options["admin_password"])
+            admin.save()
+        demo, created = User.objects.get_or_create(username="demo", defaults={"email": "demo@example.com"})
+        if created:
+            demo.set_password(options["demo_password"])
+            demo.save()
+        provider, _ = Provider.objects.update_or_create(
+            name="Simulator",
+            defaults={
+                "api_url": options["simulator_url"],
+                "api_key": options["simulator_key"],
+                "currency": options["currency"],
+                "is_active": True,
+            },
+        )
+        self.stdout.write(
+            f"Demo data ready: users 'admin' (staff) and 'demo' (customer); provider '{provider.name}' "
+            f"at {provider.api_url}."
+        )
