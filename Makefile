@@ -14,7 +14,7 @@ export SIMULATOR_KEY ?= demo-simulator-key
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)

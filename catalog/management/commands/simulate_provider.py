@@ -1,0 +1,74 @@
+"""Serve a simulated upstream provider (SMM panel API v2) until Ctrl-C. Never touches the database."""
+
+import argparse
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Serve a simulated upstream SMM provider (API v2) for development and tests."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        defaults = SimulatorConfig()
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--key", required=True, help="the API key clients must send")
+        parser.add_argument("--seed", type=int, default=defaults.seed)
+        parser.add_argument("--currency", default=defaults.currency)
+        parser.add_argument("--balance", type=_decimal, default=defaults.balance)
+        parser.add_argument(
+            "--services", type=int, default=defaults.services, help="0: the built-in catalog; N: generate N"
+        )
+        parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds)
+        parser.add_argument("--partial-share", type=float, default=defaults.partial_share)
+        parser.add_argument("--cancel-share", type=float, default=defaults.cancel_share)
+        parser.add_argument("--refill-reject-share", type=float, default=defaults.refill_reject_share)
+        parser.add_argument("--latency", type=float, default=defaults.latency)
+        parser.add_argument("--quirks", action="store_true", help="answer with real providers' quirks")
+
+    def handle(self, *args, **options):
+        config = SimulatorConfig(
+            key=options["key"],
+            seed=options["seed"],
+            currency=options["currency"],
+            balance=options["balance"],
+            services=options["services"],
+            step_seconds=options["step_seconds"],
+            partial_share=options["partial_share"],
+            cancel_share=options["cancel_share"],
+            refill_reject_share=options["refill_reject_share"],
+            latency=options["latency"],
+            quirks=options["quirks"],
+        )
+        _ensure_request_log_is_shown()
+        try:
+            server = SimulatorServer(Simulator(config), host=options["host"], port=options["port"])
+        except OSError as error:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {error}") from error
+        self.stdout.write(f"Simulated provider ready at {server.url} (Ctrl-C to stop)")
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+def _ensure_request_log_is_shown():
+    """The per-request lines are INFO; show them even where the settings configure no logging."""
+    simulator_logger = logging.getLogger("catalog.simulator")
+    if not simulator_logger.hasHandlers():
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,771 @@
+"""A simulated upstream provider speaking SMM panel API v2 over real HTTP.
+
+Development and tests talk to it instead of a real provider: it keeps a catalog, a balance, orders and
+refills, moves them along a clock that tests can advance, and can misbehave on demand (injected faults) or
+answer with the representation quirks of real providers. Stdlib only, so it runs without Django or a database.
+
+Conventions where the card is silent:
+- A Package service is sold whole: the order's quantity is 1 and its charge is the rate (the rate is the
+  price of one package, not per 1000).
+- Refunds go back to the simulator's balance once, when an order turns Partial or Canceled; the reported
+  charge is what the order finally cost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+logger = logging.getLogger("catalog.simulator")
+
+CENTS = Decimal("0.00001")
+MAX_IDS = 100
+FIRST_ORDER_ID = 10001
+
+DEFAULT = "Default"
+PACKAGE = "Package"
+CUSTOM_COMMENTS = "Custom Comments"
+
+PENDING = "Pending"
+IN_PROGRESS = "In progress"
+PROCESSING = "Processing"
+COMPLETED = "Completed"
+PARTIAL = "Partial"
+CANCELED = "Canceled"
+REJECTED = "Rejected"
+ORDER_STAGES = (PENDING, IN_PROGRESS, PROCESSING)
+REFILL_STAGES = (PENDING, IN_PROGRESS)
+FINAL_STATUSES = frozenset({COMPLETED, PARTIAL, CANCELED, REJECTED})
+
+FAULTS = frozenset({"error", "http500", "html", "broken", "timeout", "reset"})
+UNPROCESSED_FAULTS = frozenset({"error", "http500", "html"})
+
+
+@dataclass
+class SimulatorConfig:
+    key: str = "sim-key"
+    seed: int = 0
+    currency: str = "USD"
+    balance: Decimal = Decimal("1000")
+    services: int = 0  # 0 = the built-in catalog; N > 0 = N generated services (sync benchmarks)
+    step_seconds: float = 5.0  # how long each stage lasts
+    partial_share: float = 0.2
+    cancel_share: float = 0.1
+    refill_reject_share: float = 0.2
+    latency: float = 0.0  # seconds added before every answer
+    hang_seconds: float = 5.0  # how long the "timeout" fault sleeps before answering
+    quirks: bool = False
+
+
+@dataclass(frozen=True)
+class Service:
+    id: int
+    name: str
+    type: str
+    category: str
+    rate: Decimal
+    min: int
+    max: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool | None = None
+    desc: str | None = None
+
+
+@dataclass
+class Order:
+    id: int
+    service: int
+    link: str
+    quantity: int
+    charge: Decimal  # what the order costs now: the price minus any refund
+    status: str
+    remains: int
+    start_count: int
+    created_at: float
+    outcome: str  # the final status, decided at creation
+    final_remains: int
+
+
+@dataclass
+class Refill:
+    id: int
+    order: int
+    status: str
+    created_at: float
+    outcome: str
+
+
+@dataclass
+class _Fault:
+    kind: str
+    action: str | None
+    remaining: int
+
+
+class _Refusal(Exception):
+    """A request the provider turns down with an error text; nothing has changed."""
+
+
+# (category, name, type, rate, min, max, refill, cancel); ids are 1.. in this order.
+_BUILT_IN = (
+    ("Instagram", "Instagram Followers [Real, 30 days refill]", DEFAULT, "1.85", 100, 100000, True, True),
+    ("Instagram", "Instagram Likes [Instant]", DEFAULT, "0.42", 10, 50000, False, True),
+    ("Instagram", "Instagram Reel Views", DEFAULT, "0.0042", 100, 10000000, False, False),
+    ("Instagram", "Instagram Custom Comments", CUSTOM_COMMENTS, "12.5", 5, 500, False, False),
+    ("Instagram", "Instagram Mentions [User Followers]", "Mentions", "3.2", 100, 10000, False, False),
+    ("Instagram", "Instagram 1000 Followers Package", PACKAGE, "2.9", 1, 1, False, False),
+    ("Instagram", "Instagram Story Views", DEFAULT, "0.15", 100, 100000, False, True),
+    ("TikTok", "TikTok Views", DEFAULT, "0.009", 100, 100000000, False, False),
+    ("TikTok", "TikTok Likes [Refill 30 days]", DEFAULT, "0.65", 50, 100000, True, False),
+    ("TikTok", "TikTok Followers", DEFAULT, "3.75", 100, 50000, True, True),
+    ("TikTok", "TikTok Custom Comments", CUSTOM_COMMENTS, "18", 10, 1000, False, False),
+    ("TikTok", "TikTok Shares", DEFAULT, "0.35", 100, 1000000, False, True),
+    ("YouTube", "YouTube Views [Non-drop]", DEFAULT, "1.2", 500, 1000000, True, True),
+    ("YouTube", "YouTube Likes", DEFAULT, "2.8", 50, 50000, True, False),
+    ("YouTube", "YouTube Subscribers [Lifetime refill]", DEFAULT, "24.5", 100, 10000, True, False),
+    ("YouTube", "YouTube 4000 Watch Hours Package", PACKAGE, "89.9", 1, 1, False, False),
+    ("YouTube", "YouTube Custom Comments", CUSTOM_COMMENTS, "35", 5, 500, False, True),
+    ("YouTube", "YouTube Video Ranking [Keywords]", "SEO", "15", 100, 10000, False, False),
+    ("Facebook", "Facebook Page Likes", DEFAULT, "4.4", 100, 50000, True, False),
+    ("Facebook", "Facebook Post Reactions", DEFAULT, "1.1", 50, 20000, False, True),
+    ("Facebook", "Facebook Video Views", DEFAULT, "0.25", 500, 5000000, False, False),
+    ("Facebook", "Facebook Poll Votes", "Poll", "6.5", 100, 10000, False, False),
+    ("Telegram", "Telegram Channel Members", DEFAULT, "1.95", 100, 100000, True, True),
+    ("Telegram", "Telegram Post Views", DEFAULT, "0.012", 100, 1000000, False, False),
+    ("Telegram", "Telegram Views on Future Posts", "Subscriptions", "9.5", 100, 10000, False, False),
+    ("Telegram", "Telegram Post Reactions", DEFAULT, "0.5", 10, 50000, False, True),
+    ("Twitter", "Twitter Followers", DEFAULT, "9.8", 100, 20000, True, False),
+    ("Twitter", "Twitter Likes", DEFAULT, "2.2", 20, 10000, False, False),
+    ("Twitter", "Twitter Retweets", DEFAULT, "3.1", 20, 5000, True, True),
+    ("Twitter", "Twitter Premium Impressions Package", PACKAGE, "1450", 1, 1, False, False),
+)
+_BUILT_IN_EXTRAS = {
+    1: {"dripfeed": True, "desc": "Real-looking accounts. Start 0-1 hours, 10k/day."},
+    2: {"dripfeed": True},
+    8: {"dripfeed": False, "desc": "Fast start, up to 1M/day."},
+    13: {"dripfeed": True, "desc": "Non-drop views from suggested videos."},
+    23: {"desc": "Members stay; 30 days refill."},
+}
+_CATEGORIES = ("Instagram", "TikTok", "YouTube", "Facebook", "Telegram", "Twitter")
+_KINDS = ("Followers", "Likes", "Views", "Comments", "Shares", "Reactions")
+_UNSUPPORTED_TYPES = ("Mentions", "Poll", "Subscriptions", "SEO")
+
+
+def built_in_catalog() -> list[Service]:
+    return [
+        Service(i, name, kind, category, Decimal(rate), *rest, **_BUILT_IN_EXTRAS.get(i, {}))
+        for i, (category, name, kind, rate, *rest) in enumerate(_BUILT_IN, start=1)
+    ]
+
+
+def generated_catalog(count: int, seed: int) -> list[Service]:
+    """`count` services that depend only on the seed, for benchmarks of a catalog sync."""
+    rng = random.Random(f"{seed}:catalog")
+    return [_generated_service(i, _CATEGORIES[(i - 1) % len(_CATEGORIES)], rng) for i in range(1, count + 1)]
+
+
+def _generated_service(service_id: int, category: str, rng: random.Random) -> Service:
+    roll = rng.random()
+    kind = rng.choice(_KINDS)
+    rate = Decimal(rng.randint(1, 500000)) / 10000
+    low = rng.choice((10, 50, 100, 500, 1000))
+    high = low * rng.choice((10, 100, 1000))
+    refill, cancel = rng.random() < 0.4, rng.random() < 0.3
+    service_type, name = DEFAULT, f"{category} {kind} #{service_id}"
+    if roll < 0.05:
+        service_type, name, low, high = PACKAGE, f"{category} {kind} Package #{service_id}", 1, 1
+    elif roll < 0.10:
+        service_type, name = CUSTOM_COMMENTS, f"{category} Custom Comments #{service_id}"
+    elif roll < 0.15:
+        service_type = rng.choice(_UNSUPPORTED_TYPES)
+    return Service(service_id, name, service_type, category, rate, low, high, refill, cancel)
+
+
+class Simulator:
+    """The provider's state and protocol logic. Thread-safe: every entry point takes the one lock."""
+
+    def __init__(self, config: SimulatorConfig):
+        self.config = config
+        self.orders: dict[int, Order] = {}
+        self.refills: dict[int, Refill] = {}
+        self._lock = threading.Lock()
+        self._clock_offset = 0.0
+        self._balance = Decimal(config.balance).quantize(CENTS, ROUND_HALF_UP)
+        self._faults: list[_Fault] = []
+        self._next_order_id = FIRST_ORDER_ID
+        self._next_refill_id = 1
+        services = generated_catalog(config.services, config.seed) if config.services else built_in_catalog()
+        self._catalog = {service.id: service for service in services}
+        self._services_answer = [self._service_entry(service) for service in services]
+        self._actions = {
+            "services": self._services,
+            "add": self._add,
+            "status": self._status,
+            "balance": self._balance_answer,
+            "refill": self._refill,
+            "refill_status": self._refill_status,
+            "cancel": self._cancel,
+        }
+
+    # Control, for tests and the HTTP layer
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, so tests need not sleep through the stages."""
+        with self._lock:
+            self._clock_offset += seconds
+            self._settle_all()
+
+    def inject(self, fault: str, *, action: str | None = None, times: int = 1) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"Unknown fault {fault!r}; expected one of {sorted(FAULTS)}")
+        with self._lock:
+            self._faults.append(_Fault(fault, action, times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take_fault(self, action: str) -> str | None:
+        """The fault the next request of this action gets, if any; it counts as used."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.action in (None, action):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault.kind
+        return None
+
+    @property
+    def balance(self) -> Decimal:
+        with self._lock:
+            self._settle_all()
+            return self._balance
+
+    def handle(self, params: dict[str, str]) -> object:
+        """Answer one request given its form fields, as the JSON-able object a provider sends."""
+        with self._lock:
+            if params.get("key") != self.config.key:
+                return {"error": "Invalid API key"}
+            action = self._actions.get(params.get("action", ""))
+            try:
+                if action is None:
+                    raise _Refusal("Incorrect request")
+                return action(params)
+            except _Refusal as refusal:
+                return {"error": str(refusal)}
+
+    # Actions
+
+    def _services(self, params: dict[str, str]) -> list[dict]:
+        return self._services_answer
+
+    def _add(self, params: dict[str, str]) -> dict:
+        service = self._catalog.get(_parse_id(params.get("service", "")))
+        if service is None:
+            raise _Refusal("Incorrect service ID")
+        link = params.get("link", "")
+        if not _is_url(link):
+            raise _Refusal("Incorrect link")
+        quantity = _order_quantity(service, params)
+        charge = _order_charge(service, quantity)
+        if charge > self._balance:
+            raise _Refusal("Not enough funds on balance")
+        self._balance -= charge
+        order = self._create_order(service, link, quantity, charge)
+        return {"order": _ident(order.id, self._quirk_rng("add", order.id))}
+
+    def _status(self, params: dict[str, str]) -> dict:
+        if "orders" in params:
+            return {token: self._status_entry_or_error(token) for token in _split_ids(params["orders"])}
+        entry = self._status_entry(self._find_order(params.get("order", "")))
+        entry["currency"] = self.config.currency
+        return entry
+
+    def _balance_answer(self, params: dict[str, str]) -> dict:
+        self._settle_all()
+        return {
+            "balance": _number(self._balance, self._quirk_rng("balance")),
+            "currency": self.config.currency,
+        }
+
+    def _refill(self, params: dict[str, str]) -> object:
+        if "orders" in params:
+            return [
+                {"order": self._echo_id(token), "refill": self._per_id(self._refill_id_for, token)}
+                for token in _split_ids(params["orders"])
+            ]
+        refill_id = self._refill_id_for(params.get("order", ""))
+        rng = self._quirk_rng("refill", refill_id)
+        return {"refill": str(refill_id) if rng is None else _ident(refill_id, rng)}
+
+    def _refill_status(self, params: dict[str, str]) -> object:
+        if "refills" in params:
+            return [
+                {"refill": self._echo_id(token), "status": self._per_id(self._refill_status_text, token)}
+                for token in _split_ids(params["refills"])
+            ]
+        return {"status": self._refill_status_text(params.get("refill", ""))}
+
+    def _cancel(self, params: dict[str, str]) -> list[dict]:
+        if "orders" in params:
+            tokens = _split_ids(params["orders"])
+        elif "order" in params:
+            tokens = [params["order"].strip()]
+        else:
+            raise _Refusal("Incorrect request")
+        return [{"order": self._echo_id(t), "cancel": self._per_id(self._cancel_one, t)} for t in tokens]
+
+    # Orders
+
+    def _create_order(self, service: Service, link: str, quantity: int, charge: Decimal) -> Order:
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        rng = random.Random(f"{self.config.seed}:order:{order_id}")
+        start_count = rng.randint(0, 20000)
+        outcome, final_remains = self._decide_outcome(rng, quantity)
+        order = Order(
+            id=order_id,
+            service=service.id,
+            link=link,
+            quantity=quantity,
+            charge=charge,
+            status=PENDING,
+            remains=quantity,
+            start_count=start_count,
+            created_at=self._now(),
+            outcome=outcome,
+            final_remains=final_remains,
+        )
+        self.orders[order_id] = order
+        return order
+
+    def _decide_outcome(self, rng: random.Random, quantity: int) -> tuple[str, int]:
+        # Draw everything every time, so an order's outcome depends only on the seed and its id.
+        roll = rng.random()
+        partial_remains = rng.randint(1, max(1, quantity - 1))
+        over_delivered = rng.random() < 0.3
+        over_by = rng.randint(1, 5)
+        if roll < self.config.cancel_share:
+            return CANCELED, quantity
+        if roll < self.config.cancel_share + self.config.partial_share and quantity > 1:
+            return PARTIAL, partial_remains
+        return COMPLETED, -over_by if over_delivered else 0
+
+    def _find_order(self, token: str) -> Order:
+        order = self.orders.get(_parse_id(token))
+        if order is None:
+            raise _Refusal("Incorrect order ID")
+        self._settle(order)
+        return order
+
+    def _settle(self, order: Order) -> None:
+        """Bring the order up to the clock; a final status is reached once, with its refund."""
+        if order.status in FINAL_STATUSES:
+            return
+        stage, progress = self._stage(order.created_at, len(ORDER_STAGES))
+        if stage >= len(ORDER_STAGES):
+            self._finish(order, order.outcome, order.final_remains)
+            return
+        order.status = ORDER_STAGES[stage]
+        to_deliver = order.quantity - max(order.final_remains, 0)
+        order.remains = order.quantity - int(to_deliver * progress)
+
+    def _finish(self, order: Order, status: str, remains: int) -> None:
+        refund = order.charge
+        if status == COMPLETED:
+            refund = Decimal(0)
+        elif status == PARTIAL:
+            refund = (order.charge * remains / order.quantity).quantize(CENTS, ROUND_DOWN)
+        order.status, order.remains = status, remains
+        order.charge -= refund
+        self._balance += refund
+
+    def _settle_all(self) -> None:
+        for order in self.orders.values():
+            self._settle(order)
+        for refill in self.refills.values():
+            self._settle_refill(refill)
+
+    def _status_entry(self, order: Order) -> dict:
+        rng = self._quirk_rng("status", order.id)
+        entry = {
+            "charge": _number(order.charge, rng),
+            "start_count": _number(order.start_count, rng),
+            "status": _status_text(order.status, rng),
+            "remains": _number(order.remains, rng),
+        }
+        if rng is not None and rng.random() < 0.3:
+            entry["currency"] = self.config.currency
+        return entry
+
+    def _status_entry_or_error(self, token: str) -> object:
+        try:
+            return self._status_entry(self._find_order(token))
+        except _Refusal as refusal:
+            rng = self._quirk_rng("status-error", token)
+            if rng is not None and rng.random() < 0.5:
+                return str(refusal)
+            return {"error": str(refusal)}
+
+    def _cancel_one(self, token: str) -> object:
+        order = self._find_order(token)
+        if not self._catalog[order.service].cancel:
+            raise _Refusal("Cancel is disabled for this service")
+        if order.status != PENDING:
+            raise _Refusal("Order can not be canceled")
+        self._finish(order, CANCELED, order.quantity)
+        return _flag(True, self._quirk_rng("cancel", order.id), as_number=True)
+
+    # Refills
+
+    def _refill_id_for(self, token: str) -> int:
+        order = self._find_order(token)
+        if not self._catalog[order.service].refill:
+            raise _Refusal("Refill is disabled for this service")
+        if order.status != COMPLETED:
+            raise _Refusal("Order is not completed")
+        if self._has_open_refill(order):
+            raise _Refusal("You have an active refill for this order")
+        refill_id = self._next_refill_id
+        self._next_refill_id += 1
+        rng = random.Random(f"{self.config.seed}:refill:{refill_id}")
+        outcome = REJECTED if rng.random() < self.config.refill_reject_share else COMPLETED
+        self.refills[refill_id] = Refill(refill_id, order.id, PENDING, self._now(), outcome)
+        return refill_id
+
+    def _has_open_refill(self, order: Order) -> bool:
+        refills = (refill for refill in self.refills.values() if refill.order == order.id)
+        return any(self._settle_refill(refill) not in FINAL_STATUSES for refill in refills)
+
+    def _settle_refill(self, refill: Refill) -> str:
+        if refill.status not in FINAL_STATUSES:
+            stage, _ = self._stage(refill.created_at, len(REFILL_STAGES))
+            refill.status = REFILL_STAGES[stage] if stage < len(REFILL_STAGES) else refill.outcome
+        return refill.status
+
+    def _refill_status_text(self, token: str) -> str:
+        refill = self.refills.get(_parse_id(token))
+        if refill is None:
+            raise _Refusal("Refill not found")
+        return _status_text(self._settle_refill(refill), self._quirk_rng("refill-status", refill.id))
+
+    # Helpers
+
+    def _now(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    def _stage(self, started_at: float, working_stages: int) -> tuple[int, float]:
+        """The stage reached (working_stages or more: final) and the progress through the working stages."""
+        step = self.config.step_seconds
+        if step <= 0:
+            return working_stages, 1.0
+        elapsed = self._now() - started_at
+        progress = (elapsed - step) / (step * (working_stages - 1))
+        return int(elapsed // step), min(max(progress, 0.0), 1.0)
+
+    def _per_id(self, answer_for, token: str) -> object:
+        try:
+            return answer_for(token)
+        except _Refusal as refusal:
+            return {"error": str(refusal)}
+
+    def _echo_id(self, token: str) -> int | str:
+        order_id = _parse_id(token)
+        if order_id is None:
+            return token
+        return _ident(order_id, self._quirk_rng("echo", token))
+
+    def _quirk_rng(self, *context: object) -> random.Random | None:
+        """With quirks on, a generator fixed by the seed and the context, so each answer keeps its shape."""
+        if not self.config.quirks:
+            return None
+        return random.Random(":".join(str(part) for part in (self.config.seed, *context)))
+
+    def _service_entry(self, service: Service) -> dict:
+        rng = self._quirk_rng("service", service.id)
+        entry = {
+            "service": _ident(service.id, rng),
+            "name": service.name,
+            "type": service.type,
+            "category": service.category,
+            "rate": _number(service.rate, rng),
+            "min": _number(service.min, rng),
+            "max": _number(service.max, rng),
+            "refill": _flag(service.refill, rng),
+            "cancel": _flag(service.cancel, rng),
+        }
+        if service.dripfeed is not None:
+            entry["dripfeed"] = _flag(service.dripfeed, rng)
+        if service.desc:
+            entry["desc"] = service.desc
+        if rng is not None and rng.random() < 0.3:
+            entry["description"] = service.name
+        return entry
+
+
+def _order_quantity(service: Service, params: dict[str, str]) -> int:
+    if service.type == PACKAGE:
+        return 1
+    if service.type == CUSTOM_COMMENTS:
+        quantity = sum(1 for line in params.get("comments", "").splitlines() if line.strip())
+    else:
+        quantity = _parse_int(params.get("quantity", ""))
+        if quantity is None:
+            raise _Refusal("Incorrect request")
+    if quantity < service.min:
+        raise _Refusal(f"Quantity less than minimal {service.min}")
+    if quantity > service.max:
+        raise _Refusal(f"Quantity more than maximum {service.max}")
+    return quantity
+
+
+def _order_charge(service: Service, quantity: int) -> Decimal:
+    if service.type == PACKAGE:
+        return service.rate.quantize(CENTS, ROUND_HALF_UP)
+    return (service.rate * quantity / 1000).quantize(CENTS, ROUND_HALF_UP)
+
+
+def _split_ids(text: str) -> list[str]:
+    tokens = [token.strip() for token in text.split(",") if token.strip()]
+    if not tokens or len(tokens) > MAX_IDS:
+        raise _Refusal("Incorrect request")
+    return tokens
+
+
+def _parse_int(text: str) -> int | None:
+    text = text.strip()
+    digits = text.removeprefix("-")
+    return int(text) if digits.isascii() and digits.isdigit() else None
+
+
+def _parse_id(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _is_url(link: str) -> bool:
+    parts = urlsplit(link.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+# Representation: the card's shapes when rng is None, else a variant real providers send. Each helper draws
+# exactly once from rng, so an answer's shape does not shift when its values change.
+
+
+def _number(value: int | Decimal, rng: random.Random | None) -> str | int | float:
+    if rng is None or rng.random() < 0.5:
+        return str(value)
+    if isinstance(value, int) or value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def _ident(value: int, rng: random.Random | None) -> int | str:
+    if rng is None or rng.random() < 0.6:
+        return value
+    return str(value)
+
+
+def _flag(value: bool, rng: random.Random | None, *, as_number: bool = False) -> bool | int | str:
+    """true/false on the card (1 where the card shows a number), else one of true, "1", 1 (false, "0", 0)."""
+    if rng is None:
+        return int(value) if as_number else value
+    return (value, str(int(value)), int(value))[rng.randrange(3)]
+
+
+def _status_text(status: str, rng: random.Random | None) -> str:
+    if rng is not None and rng.random() < 0.5 and status == IN_PROGRESS:
+        return "In Progress"
+    return status
+
+
+# HTTP
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], simulator: Simulator):
+        self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS lookup of the host, which can stall on some machines."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        """Log unexpected errors; a client that went away is not one."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            logger.exception("Unexpected error while answering a request")
+
+    def close_connections(self) -> None:
+        """End kept-alive connections too, so a stopped simulator is gone for its clients."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SimulatedProvider/1.0"
+    timeout = 60  # idle kept-alive connections are closed after this
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve(body="")
+
+    def do_POST(self) -> None:
+        self._serve(body=self._read_body())
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silenced: the request line can carry the key in a query string. _serve logs each request."""
+
+    def _read_body(self) -> str:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length).decode("utf-8", errors="replace") if length > 0 else ""
+
+    def _serve(self, body: str) -> None:
+        simulator = self.server.simulator
+        if simulator.config.latency > 0:
+            time.sleep(simulator.config.latency)
+        url = urlsplit(self.path)
+        if url.path not in ("/api/v2", "/api/v2/"):
+            self._send(404, "application/json", b'{"error": "Not found"}')
+            return
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        params.update(parse_qsl(body, keep_blank_values=True))
+        fault = simulator.take_fault(params.get("action", ""))
+        if fault in UNPROCESSED_FAULTS:
+            _log_request(params, None, fault)
+            self._send_unprocessed_fault(fault)
+            return
+        answer = simulator.handle(params)
+        _log_request(params, answer, fault)
+        self._send_answer(json.dumps(answer).encode(), fault)
+
+    def _send_unprocessed_fault(self, fault: str) -> None:
+        if fault == "error":
+            self._send(200, "application/json", b'{"error": "Simulated failure"}')
+        elif fault == "http500":
+            self._send(500, "text/html", b"<html><body><h1>500 Internal Server Error</h1></body></html>")
+        else:
+            self._send(200, "text/html; charset=utf-8", _CHALLENGE_PAGE)
+
+    def _send_answer(self, body: bytes, fault: str | None) -> None:
+        if fault == "reset":
+            self._reset()
+            return
+        if fault == "broken":
+            body = body[: len(body) // 2]
+        elif fault == "timeout":
+            time.sleep(self.server.simulator.config.hang_seconds)
+        self._send(200, "application/json", body)
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError:  # the client gave up, e.g. after a "timeout" fault
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Close at once with SO_LINGER 0: the kernel sends RST, so the client sees a reset, not an end."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # Detach first: rfile and wfile hold the socket open, and the server would shut it down gracefully.
+        socket.close(self.connection.detach())
+
+
+_CHALLENGE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body><h1>Checking your browser before accessing the site.</h1>"
+    b"<p>This process is automatic. Your browser will redirect shortly.</p></body></html>"
+)
+_LOGGED_ID_FIELDS = ("service", "order", "orders", "refill", "refills")
+
+
+def _log_request(params: dict[str, str], answer: object, fault: str | None) -> None:
+    """One line per request: action, ids and outcome. Never the key, the link or the raw body."""
+    ids = " ".join(f"{field}={params[field][:200]}" for field in _LOGGED_ID_FIELDS if field in params)
+    if answer is None:
+        outcome = "not processed"
+    elif isinstance(answer, dict) and "error" in answer:
+        outcome = f"error {answer['error']!r}"
+    elif isinstance(answer, dict) and "order" in answer:
+        outcome = f"order {answer['order']}"
+    else:
+        outcome = "ok"
+    suffix = f" (fault: {fault})" if fault else ""
+    logger.info("%s %s -> %s%s", params.get("action", "-")[:50] or "-", ids or "-", outcome, suffix)
+
+
+class SimulatorServer:
+    """The simulator over real HTTP, on a free port unless told otherwise."""
+
+    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0):
+        self.simulator = simulator
+        self._httpd = _HTTPServer((host, port), simulator)
+        self.port: int = self._httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}/api/v2"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SimulatorServer:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.close_connections()
+        self._httpd.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
