@@ -1,4 +1,15 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
+
+# Types we can take orders for. Other upstream types are imported and labelled unsupported; a database
+# constraint keeps them from being enabled until the order form knows their fields.
+SELLABLE_TYPES = ("Default", "Package", "Custom Comments")
+
+RATE_DIGITS = {"max_digits": 24, "decimal_places": 8}
+PERCENT_DIGITS = {"max_digits": 9, "decimal_places": 2}
 
 
 class Provider(models.Model):
@@ -8,11 +19,31 @@ class Provider(models.Model):
     api_url = models.URLField("API URL", max_length=500)
     api_key = models.CharField("API key", max_length=255)
     currency = models.CharField(max_length=3, default="USD")
+    exchange_rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+        help_text="How many panel-currency units one unit of the provider's currency is worth.",
+    )
+    markup_percent = models.DecimalField(
+        "default markup %",
+        **PERCENT_DIGITS,
+        null=True,
+        blank=True,
+        help_text="For services and categories without their own rule. Empty: the panel's default.",
+    )
+    enable_new_services = models.BooleanField(
+        default=False, help_text="Sell services new at this provider as soon as a sync finds them."
+    )
     is_active = models.BooleanField("active", default=True)
     balance = models.DecimalField(
         "last known balance", max_digits=20, decimal_places=5, null=True, blank=True
     )
     balance_checked_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_ok = models.BooleanField(null=True, blank=True)
+    last_sync_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -20,3 +51,98 @@ class Provider(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    sort_order = models.IntegerField(default=0)
+    markup_percent = models.DecimalField("markup %", **PERCENT_DIGITS, null=True, blank=True)
+    fixed_rate = models.DecimalField(
+        "fixed rate per 1000", **RATE_DIGITS, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """One upstream service as we sell it.
+
+    Upstream fields are overwritten by every sync; the operator's fields (name, description, category,
+    sort order, enabled, pricing rule) never are. Prices are stored, recomputed whenever a sync or a rule
+    changes them, so the catalog page reads them without arithmetic.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services")
+    # Upstream, refreshed by every sync
+    upstream_id = models.CharField(max_length=64)
+    upstream_name = models.CharField(max_length=500)
+    type = models.CharField(max_length=100, default="Default")
+    upstream_category = models.CharField(max_length=255, blank=True)
+    upstream_description = models.TextField(blank=True)
+    rate = models.DecimalField("upstream rate", **RATE_DIGITS, help_text="Per 1000, provider currency.")
+    min_quantity = models.PositiveBigIntegerField("min")
+    max_quantity = models.PositiveBigIntegerField("max")
+    refill = models.BooleanField(default=False)
+    cancel = models.BooleanField(default=False)
+    dripfeed = models.BooleanField(default=False)
+    raw = models.JSONField(default=dict, blank=True)
+    is_available = models.BooleanField(
+        "available upstream", default=True, help_text="Present in the provider's list at the last sync."
+    )
+    enabled_before_vanish = models.BooleanField(default=False, editable=False)
+    # The operator's own
+    name = models.CharField(max_length=500, blank=True, help_text="Empty: the provider's name.")
+    description = models.TextField(blank=True, help_text="Empty: the provider's description.")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="services")
+    sort_order = models.IntegerField(default=0)
+    is_enabled = models.BooleanField("enabled", default=False)
+    markup_percent = models.DecimalField("markup %", **PERCENT_DIGITS, null=True, blank=True)
+    fixed_rate = models.DecimalField(
+        "fixed rate per 1000", **RATE_DIGITS, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    # Derived by catalog.pricing, in the panel currency per 1000
+    cost_rate = models.DecimalField(**RATE_DIGITS, default=Decimal(0))
+    price_rate = models.DecimalField("price per 1000", **RATE_DIGITS, default=Decimal(0))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__sort_order", "category__name", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "upstream_id"], name="one_row_per_upstream_service"),
+            models.CheckConstraint(
+                condition=Q(is_enabled=False) | Q(type__in=SELLABLE_TYPES),
+                name="only_sellable_types_enabled",
+                violation_error_message="This service type is not supported yet, so it cannot be enabled.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_enabled=False) | Q(is_available=True),
+                name="only_available_services_enabled",
+                violation_error_message="The provider no longer offers this service.",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_enabled", "category", "sort_order"], name="catalog_listing")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.upstream_name
+
+    @property
+    def display_description(self) -> str:
+        return self.description or self.upstream_description
+
+    @property
+    def is_sellable_type(self) -> bool:
+        return self.type in SELLABLE_TYPES
+
+    @property
+    def margin(self) -> Decimal:
+        return self.price_rate - self.cost_rate

@@ -250,6 +250,17 @@ class Simulator:
         return None
 
     @property
+    def services(self) -> list[Service]:
+        with self._lock:
+            return list(self._catalog.values())
+
+    def set_services(self, services: list[Service]) -> None:
+        """Replace the catalog: tests change a price, remove a service or bring one back."""
+        with self._lock:
+            self._catalog = {service.id: service for service in services}
+            self._services_answer = [self._service_entry(service) for service in services]
+
+    @property
     def balance(self) -> Decimal:
         with self._lock:
             self._settle_all()
@@ -638,6 +649,9 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SimulatedProvider/1.0"
+    # Headers and body go out in two writes; with Nagle on, the body waits ~40 ms for the client's
+    # delayed ACK of the headers, on every kept-alive request.
+    disable_nagle_algorithm = True
     timeout = 60  # idle kept-alive connections are closed after this
     server: _HTTPServer
 

@@ -3,6 +3,8 @@
 With nothing set, the panel runs on embedded defaults: SQLite and a filesystem Celery broker under var/.
 """
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -35,7 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
     "reseller.accounts",
+    "reseller.wallet",
     "catalog",
     "orders",
 ]
@@ -50,6 +57,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "reseller.accounts.security.StaffTwoFactorMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reseller.urls"
@@ -66,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "reseller.context_processors.panel",
+                "reseller.wallet.context_processors.balance",
             ],
         },
     }
@@ -94,7 +106,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Accounts: django-allauth for sign-up, login (by username or email), password change and reset, and TOTP
+# two-factor authentication; django-axes against brute force. The admin logs in through allauth (urls.py).
+AUTHENTICATION_BACKENDS = [
+    "reseller.accounts.security.AxesBackend",  # first: refuses locked-out attempts before any password check
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "wallet:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+# "optional" lets people in before they confirm their address; set "mandatory" once SMTP works.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# Axes locks failed logins by username and IP together; allauth's own lock by username alone would let
+# anyone lock a customer out from everywhere, so it is off (allauth's other rate limits stay).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff without a TOTP authenticator are sent to set one up before any admin or panel page.
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=False)
+
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "reseller.accounts.security.axes_username"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+# Behind N proxies that append to X-Forwarded-For, the client address is the Nth from the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -133,10 +177,41 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # The panel
 PANEL_NAME = env.str("PANEL_NAME", default="Reseller")
 PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD").upper()
+# Currencies without minor units; prices in them are whole numbers.
+ZERO_DECIMAL_CURRENCIES = {"VND", "JPY", "KRW", "IDR", "CLP", "PYG", "UGX", "XAF", "XOF"}
+# Decimals of a customer rate (per 1000), rounded up to this: 0 for VND, 4 for USD by default (cheap
+# services cost fractions of a cent per 1000; 2 would multiply their markup).
+PANEL_RATE_DECIMALS = env.int(
+    "PANEL_RATE_DECIMALS", default=0 if PANEL_CURRENCY in ZERO_DECIMAL_CURRENCIES else 4
+)
+# Markup over cost when neither the service, its category nor its provider says otherwise.
+PANEL_DEFAULT_MARKUP_PERCENT = Decimal(env.str("PANEL_DEFAULT_MARKUP_PERCENT", default="30"))
+CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=50)
+
+# Orders
+ORDER_POLL_INTERVAL = env.int("ORDER_POLL_INTERVAL", default=60)  # seconds between checks of one order
+ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed at once (status asks 100)
+ORDER_SUBMIT_MAX_RETRIES = env.int("ORDER_SUBMIT_MAX_RETRIES", default=5)  # when the provider is unreachable
+ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seconds, doubled each retry
+ORDER_SUBMIT_STUCK_AFTER = env.int("ORDER_SUBMIT_STUCK_AFTER", default=300)  # submitting longer: review
+ORDER_REQUEUE_AFTER = env.int("ORDER_REQUEUE_AFTER", default=900)  # queued longer: the task was lost
+ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
+WALLET_PAGE_SIZE = env.int("WALLET_PAGE_SIZE", default=25)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PANEL_NAME}] "
+MFA_TOTP_ISSUER = PANEL_NAME
 
 # Upstream providers (catalog/upstream.py)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
@@ -175,6 +250,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.providers_refresh_balances",
         "schedule": crontab(minute="*/10"),
     },
+    "sync-provider-services": {
+        "task": "catalog.tasks.providers_sync_services",
+        "schedule": crontab(minute=env.int("CATALOG_SYNC_MINUTE", default=7)),  # hourly
+    },
+    "poll-orders": {
+        "task": "orders.tasks.orders_poll",
+        "schedule": env.int("ORDER_POLL_EVERY", default=60),
+        "options": {"expires": 55},
+    },
+    "sweep-orders": {"task": "orders.tasks.orders_sweep", "schedule": 120, "options": {"expires": 110}},
 }
 
 LOGGING = {

@@ -30,6 +30,15 @@ def provider(db, simulator):
     )
 
 
+@pytest.fixture
+def synced(provider):
+    """The simulator's catalog imported, sellable services enabled."""
+    from catalog.sync import provider_sync_services
+
+    provider_sync_services(provider=provider, enable_new=True)
+    return provider
+
+
 # Browser tests: Playwright driving Debian's Chromium (no browser download is possible here).
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

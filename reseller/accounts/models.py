@@ -1,8 +1,50 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 
 
 class User(AbstractUser):
     """The panel's user: customers and staff alike. Custom from the first migration so it can grow."""
 
+    discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Taken off this customer's prices, 0 to 100.",
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="user_discount_percent_0_to_100",
+            )
+        ]
+
+
+class ApiKey(models.Model):
+    """A customer's one API key, stored as a prefix to find it and a SHA-256 hash to check it.
+
+    A plain SHA-256 is the right hash here, unlike for passwords: the key is 48 random hex characters
+    (192 bits), so there is nothing to guess that a slow hash would protect, and every API request checks
+    one, so it must be cheap. The plain key is shown once, when it is made, and never stored.
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_key")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, db_index=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

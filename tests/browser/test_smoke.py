@@ -14,4 +14,5 @@ def test_home_page_loads_htmx(live_server, page):
 def test_admin_login_page_is_served(live_server, page):
     page.goto(live_server.url + "/admin/")
 
-    assert page.locator("input[name=username]").is_visible()
+    # The admin logs in through allauth's page (so axes and two-factor apply); its field is `login`.
+    assert page.locator("input[name=login]").is_visible()

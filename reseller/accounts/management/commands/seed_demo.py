@@ -1,11 +1,24 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from catalog.models import Provider
+from reseller.wallet.models import LedgerEntry
+from reseller.wallet.services import wallet_move
+
+
+def demo_deposit() -> Decimal:
+    """100 in the panel currency, or a million in one without minor units, where 100 buys nothing."""
+    return Decimal(1_000_000) if settings.PANEL_CURRENCY in settings.ZERO_DECIMAL_CURRENCIES else Decimal(100)
 
 
 class Command(BaseCommand):
-    help = "Creates the demo data idempotently: an admin, a demo customer and the simulator as a provider."
+    help = (
+        "Creates the demo data idempotently: an admin, a demo customer with a funded balance "
+        "and the simulator as a provider."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--admin-password", default="admin")
@@ -26,6 +39,8 @@ class Command(BaseCommand):
         if created:
             demo.set_password(options["demo_password"])
             demo.save()
+        if not LedgerEntry.objects.filter(user=demo, kind=LedgerEntry.Kind.DEPOSIT).exists():
+            wallet_move(user=demo, amount=demo_deposit(), kind=LedgerEntry.Kind.DEPOSIT, note="Demo funds")
         provider, _ = Provider.objects.update_or_create(
             name="Simulator",
             defaults={

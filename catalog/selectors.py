@@ -1,0 +1,29 @@
+from django.db.models import Q, QuerySet
+
+from .models import Category, Service
+
+
+def service_list_for_catalog(*, search: str = "", category_id: int | None = None) -> QuerySet[Service]:
+    """What customers can buy: enabled services of active providers, in catalog order."""
+    services = Service.objects.filter(is_enabled=True, provider__is_active=True).select_related("category")
+    if category_id:
+        services = services.filter(category_id=category_id)
+    search = search.strip()
+    if search:
+        match = (
+            Q(name__icontains=search)
+            | Q(name="", upstream_name__icontains=search)
+            | Q(category__name__icontains=search)
+        )
+        if search.lstrip("#").isdigit():
+            match |= Q(pk=int(search.lstrip("#")))
+        services = services.filter(match)
+    return services.order_by("category__sort_order", "category__name", "sort_order", "id")
+
+
+def category_list_for_catalog() -> QuerySet[Category]:
+    return (
+        Category.objects.filter(services__is_enabled=True, services__provider__is_active=True)
+        .distinct()
+        .order_by("sort_order", "name")
+    )

@@ -1,0 +1,25 @@
+from django import forms
+
+from catalog.models import Category, Service
+
+from .selectors import sellable_categories, sellable_services
+
+
+class OrderForm(forms.Form):
+    """Parses the order form; the rules themselves live in services.order_validate."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, empty_label="All categories"
+    )
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label="Choose a service")
+    link = forms.CharField(max_length=4096, required=False)
+    quantity = forms.CharField(max_length=20, required=False)
+    comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = sellable_categories()
+        category = self.data.get("category") if self.is_bound else self.initial.get("category")
+        category_id = int(category) if str(category or "").isdigit() else None
+        self.fields["service"].queryset = sellable_services(category_id=category_id)
+        self.fields["service"].error_messages["invalid_choice"] = "This service is not available."

@@ -1,0 +1,170 @@
+"""Following placed orders upstream: one `status` call per 100 orders, bulk writes, refunds exactly once.
+
+A sweep claims a batch by moving its next-check time forward under `SELECT ... FOR UPDATE SKIP LOCKED`, so
+overlapping sweeps split the work. Answers are applied with the batch's rows locked and re-read, so two
+appliers of the same order (a sweep and an operator's "poll now") cannot both move it or both refund it.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog import pricing, upstream
+from catalog.services import provider_client
+
+from .models import ACTIVE, FROM_UPSTREAM, TRANSITIONS, UPSTREAM_FINAL, Order, OrderEvent, Status
+from .services import order_refund
+
+log = logging.getLogger(__name__)
+POLLED_FIELDS = [
+    "status",
+    "start_count",
+    "remains",
+    "upstream_charge",
+    "poll_error",
+    "finished_at",
+    "next_check_at",
+    "updated_at",
+]
+
+
+@dataclass
+class PollResult:
+    checked: int = 0
+    changed: int = 0
+    refunded: int = 0
+    errors: int = 0
+    calls: int = 0
+    batches: int = 0
+
+    def __str__(self):
+        return (
+            f"{self.checked} orders checked, {self.changed} changed, {self.refunded} refunded, "
+            f"{self.errors} errors, {self.calls} status calls"
+        )
+
+
+def orders_poll(*, order_ids: list[int] | None = None, batch_size: int | None = None) -> PollResult:
+    """One sweep over the orders due for a check (or exactly `order_ids`, for "poll now")."""
+    batch_size = batch_size or settings.ORDER_POLL_BATCH
+    result = PollResult()
+    while batch := _claim(batch_size, order_ids):
+        result.batches += 1
+        for provider_orders in _by_provider(batch):
+            _poll_provider(provider_orders, result)
+        if order_ids is not None:
+            break
+    return result
+
+
+def _claim(batch_size: int, order_ids: list[int] | None) -> list[Order]:
+    now = timezone.now()
+    with transaction.atomic():
+        due = Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
+        if order_ids is not None:
+            due = due.filter(pk__in=order_ids)
+        else:
+            due = due.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+        ids = list(
+            due.order_by(F("next_check_at").asc(nulls_first=True), "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if ids:
+            later = now + timedelta(seconds=settings.ORDER_POLL_INTERVAL)
+            Order.objects.filter(pk__in=ids).update(next_check_at=later, last_checked_at=now)
+    if not ids:
+        return []
+    return list(Order.objects.filter(pk__in=ids).select_related("provider"))
+
+
+def _by_provider(orders: list[Order]):
+    groups = defaultdict(list)
+    for order in orders:
+        groups[order.provider_id].append(order)
+    return groups.values()
+
+
+def _poll_provider(orders: list[Order], result: PollResult) -> None:
+    provider = orders[0].provider
+    result.calls += -(-len(orders) // upstream.MAX_IDS)
+    try:
+        answers = provider_client(provider=provider).statuses([o.upstream_id for o in orders])
+    except upstream.UpstreamError as exc:
+        log.warning("provider %s: status of %d orders failed: %s", provider.name, len(orders), exc)
+        result.errors += len(orders)
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(poll_error=str(exc)[:300])
+        return
+    _apply(orders, answers, result)
+
+
+def _apply(orders: list[Order], answers: dict, result: PollResult) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = Order.objects.filter(pk__in=[o.pk for o in orders], status__in=ACTIVE).select_related("user")
+        changed, events, refunds = [], [], []
+        for order in fresh.select_for_update(of=("self",)):
+            answer = answers.get(order.upstream_id)
+            if answer is None:
+                continue
+            before = (order.status, order.start_count, order.remains, order.upstream_charge, order.poll_error)
+            if isinstance(answer, upstream.ItemError):
+                order.poll_error = answer.message[:300]
+                result.errors += 1
+            else:
+                result.checked += 1
+                refund = _take(order, answer, now, events)
+                if refund:
+                    refunds.append((order, refund))
+            if (
+                order.status,
+                order.start_count,
+                order.remains,
+                order.upstream_charge,
+                order.poll_error,
+            ) != before:
+                order.updated_at = now
+                changed.append(order)
+        Order.objects.bulk_update(changed, POLLED_FIELDS)
+        OrderEvent.objects.bulk_create(events)
+        for order, amount in refunds:
+            undelivered = order.remains if order.status == Status.PARTIAL else order.quantity
+            note = f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"
+            result.refunded += order_refund(order=order, amount=amount, note=note)
+    result.changed += len(events)
+
+
+def _take(order: Order, answer: upstream.OrderStatus, now, events: list) -> object:
+    """Applies one answer to the order in memory; returns the refund it earns, if any."""
+    order.poll_error = ""
+    if answer.start_count is not None:
+        order.start_count = answer.start_count
+    if answer.remains is not None:
+        order.remains = answer.remains
+    if answer.charge is not None:
+        order.upstream_charge = answer.charge
+    new_status = FROM_UPSTREAM[answer.status]
+    if new_status == order.status:
+        return None
+    if new_status not in TRANSITIONS[order.status]:
+        order.poll_error = f"Unexpected move from {order.status} to {new_status}"
+        return None
+    events.append(
+        OrderEvent(order=order, old_status=order.status, new_status=new_status, source=OrderEvent.Source.POLL)
+    )
+    order.status = new_status
+    if new_status not in UPSTREAM_FINAL:
+        return None
+    order.finished_at, order.next_check_at = now, None
+    if new_status == Status.CANCELED:
+        return order.charge
+    if new_status == Status.PARTIAL:
+        remains = order.remains if order.remains is not None else 0
+        return pricing.partial_refund(charge=order.charge, remains=remains, quantity=order.quantity)
+    return None

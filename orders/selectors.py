@@ -1,0 +1,39 @@
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from catalog.models import Category, Service
+
+from .models import Order
+
+
+def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet[Order]:
+    orders = Order.objects.filter(user=user).select_related("service")
+    if status:
+        orders = orders.filter(status=status)
+    search = search.strip()
+    if search:
+        match = Q(link__icontains=search)
+        if search.lstrip("#").isdigit():
+            match |= Q(pk=int(search.lstrip("#")))
+        orders = orders.filter(match)
+    return orders.order_by("-id")
+
+
+def order_get_for_user(*, user, public_id: str) -> Order:
+    """The customer's own order, else 404 (never another customer's, never a hint that it exists)."""
+    return get_object_or_404(
+        Order.objects.select_related("service", "provider"), user=user, public_id=public_id
+    )
+
+
+def sellable_services(*, category_id: int | None = None) -> QuerySet[Service]:
+    services = Service.objects.filter(
+        is_enabled=True, provider__is_active=True, type__in=("Default", "Package", "Custom Comments")
+    ).select_related("provider", "category")
+    if category_id:
+        services = services.filter(category_id=category_id)
+    return services.order_by("category__sort_order", "category__name", "sort_order", "id")
+
+
+def sellable_categories() -> QuerySet[Category]:
+    return Category.objects.filter(services__in=sellable_services()).distinct().order_by("sort_order", "name")

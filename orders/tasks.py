@@ -1,0 +1,36 @@
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import polling, services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=settings.ORDER_SUBMIT_MAX_RETRIES)
+def order_submit(self, order_id: int):
+    """Places one order upstream. Retries only when the provider was provably not reached."""
+    outcome = services.order_submit(order_id=order_id)
+    if outcome is services.Outcome.UNREACHABLE:
+        if self.request.retries >= self.max_retries:
+            services.order_fail_unreachable(order_id=order_id)
+        else:
+            raise self.retry(countdown=settings.ORDER_SUBMIT_RETRY_BASE * 2**self.request.retries)
+    return outcome.value
+
+
+@shared_task
+def orders_poll():
+    """Beat: one polling sweep over the orders due for a check."""
+    result = polling.orders_poll()
+    if result.checked or result.errors:
+        log.info("poll: %s", result)
+
+
+@shared_task
+def orders_sweep():
+    """Beat: stuck submissions to review, lost queued orders re-queued."""
+    reviewed, requeued = services.orders_sweep()
+    if reviewed or requeued:
+        log.warning("sweep: %d orders sent to review, %d re-queued", reviewed, requeued)

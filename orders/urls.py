@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("new/", views.order_new, name="new"),
+    path("new/quote/", views.quote, name="quote"),
+    path("<str:public_id>/", views.order_detail, name="detail"),
+    path("<str:public_id>/row/", views.order_row, name="row"),
+]

@@ -1,0 +1,122 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from reseller.wallet.selectors import wallet_balance
+
+from .forms import OrderForm
+from .models import Status
+from .selectors import order_get_for_user, order_list_for_user
+from .services import OrderError, order_place, order_problems, order_quantity, order_quote
+
+STOP_POLLING = 286  # htmx stops an `every` trigger on this status
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request):
+    form = OrderForm(request.POST or None, initial={"category": request.GET.get("category")})
+    if request.htmx and request.htmx.trigger_name == "category":
+        form = OrderForm(request.GET)
+        return render(request, "orders/order_new.html#service-field", {"form": form})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = order_place(
+                user=request.user,
+                service=data["service"],
+                link=data["link"],
+                quantity=data["quantity"],
+                comments=data["comments"],
+            )
+        except OrderError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Order {order.pk} placed: {order.quantity:,} for {order.charge}.")
+            return redirect(order)
+    context = {"form": form, "quote": _quote(request, form.data or None)}
+    return render(request, "orders/order_new.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def quote(request):
+    return render(request, "orders/order_new.html#quote", {"quote": _quote(request, request.GET)})
+
+
+def _quote(request, data) -> dict:
+    """What the order summary shows while the customer fills the form: limits, total, messages."""
+    if not data:
+        return {}
+    form = OrderForm(data)
+    form.is_valid()
+    service = form.cleaned_data.get("service")
+    if service is None:
+        return {}
+    quote = {"service": service, "balance": wallet_balance(user=request.user)}
+    raw = {name: form.cleaned_data.get(name) or "" for name in ("link", "quantity", "comments")}
+    quote["errors"] = order_problems(service=service, **raw)
+    if not raw["link"]:
+        quote["errors"].pop("link", None)  # no complaint about a link not typed yet
+    try:
+        quantity, _ = order_quantity(service=service, quantity=raw["quantity"], comments=raw["comments"])
+    except OrderError:
+        quantity = 0
+    quote["rate"], quote["total"] = order_quote(user=request.user, service=service, quantity=quantity)
+    if quantity:
+        quote["balance_after"] = quote["balance"] - quote["total"]
+    return quote
+
+
+@login_required
+@require_GET
+def order_list(request):
+    status = request.GET.get("status", "")
+    status = status if status in Status.values else ""
+    search = request.GET.get("q", "")[:200]
+    orders = order_list_for_user(user=request.user, status=status, search=search)
+    filters = {"status": status, "q": search}
+    context = {
+        "page": Paginator(orders, settings.ORDERS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "status": status,
+        "search": search,
+        "statuses": Status.choices,
+        "query": urlencode({name: value for name, value in filters.items() if value}),
+    }
+    template = "orders/order_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#order-table"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def order_detail(request, public_id):
+    order = order_get_for_user(user=request.user, public_id=public_id)
+    return render(request, "orders/order_detail.html", {"order": order, "events": order.events.all()})
+
+
+@login_required
+@require_GET
+def order_row(request, public_id):
+    """One order's live parts (a list row, or the status panel of its page), polled until final."""
+    order = order_get_for_user(user=request.user, public_id=public_id)
+    template = (
+        "orders/order_detail.html#order-status"
+        if request.GET.get("part") == "status"
+        else ("orders/order_list.html#order-row")
+    )
+    context = {
+        "order": order,
+        "header_balance": wallet_balance(user=request.user),
+        "oob_balance": order.is_final,
+    }
+    response = render(request, template, context)
+    if order.is_final:
+        response.status_code = STOP_POLLING
+    return response

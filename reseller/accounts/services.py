@@ -1,0 +1,52 @@
+"""Writes for accounts: API keys."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiKey, User
+
+# How stale `last_used_at` may get before an authenticated request writes it again.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_rotate(*, user: User) -> str:
+    """Makes a new API key for the user, replacing the old one at once, and returns it: the only time it
+    exists in plain text."""
+    key = secrets.token_hex(24)
+    with transaction.atomic():
+        ApiKey.objects.update_or_create(
+            user=user,
+            defaults={
+                "prefix": key[: ApiKey.PREFIX_LENGTH],
+                "key_hash": _hash_key(key),
+                "created_at": timezone.now(),
+                "last_used_at": None,
+            },
+        )
+    return key
+
+
+def api_key_authenticate(*, key: str) -> User | None:
+    """The active user whose API key this is, else None. Compares hashes in constant time."""
+    if not isinstance(key, str) or len(key) <= ApiKey.PREFIX_LENGTH:
+        return None
+    key_hash = _hash_key(key)
+    candidates = ApiKey.objects.filter(prefix=key[: ApiKey.PREFIX_LENGTH]).select_related("user")
+    for api_key in candidates:
+        if hmac.compare_digest(api_key.key_hash, key_hash):
+            if not api_key.user.is_active:
+                return None
+            now = timezone.now()
+            if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+                ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            return api_key.user
+    return None

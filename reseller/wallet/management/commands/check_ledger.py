@@ -1,0 +1,36 @@
+import sys
+
+from django.core.management.base import BaseCommand
+
+from reseller.wallet.money import format_money
+from reseller.wallet.selectors import ledger_check
+
+
+class Command(BaseCommand):
+    help = (
+        "Checks that every balance equals the sum of its ledger and that no order was refunded more than it "
+        "was charged. Exits 1 and lists the offenders if not."
+    )
+
+    def handle(self, *args, **options):
+        report = ledger_check()
+        for username, balance, ledger_sum in report.mismatched_balances:
+            self.stdout.write(
+                f"MISMATCH {username}: balance {format_money(balance)} "
+                f"but ledger sums to {format_money(ledger_sum)}"
+            )
+        for order_id, charged, refunded in report.over_refunded_orders:
+            self.stdout.write(
+                f"OVER-REFUNDED order {order_id}: charged {format_money(charged)}, "
+                f"refunded {format_money(refunded)}"
+            )
+        summary = (
+            f"Checked {report.wallets} wallets and {report.entries} ledger entries: "
+            f"{len(report.mismatched_balances)} balance mismatches, "
+            f"{len(report.over_refunded_orders)} over-refunded orders."
+        )
+        if report.ok:
+            self.stdout.write(self.style.SUCCESS(f"{summary} The ledger is consistent."))
+            return
+        self.stderr.write(self.style.ERROR(summary))
+        sys.exit(1)

@@ -1,0 +1,101 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .money import format_money
+
+
+def _money_field(**kwargs):
+    return models.DecimalField(max_digits=20, decimal_places=5, **kwargs)
+
+
+class Wallet(models.Model):
+    """A customer's balance. Only `services.wallet_move` changes it, together with a ledger row."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    balance = _money_field(default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {format_money(self.balance)}"
+
+
+class LedgerEntry(models.Model):
+    """One movement of money, append-only: rows are never changed or deleted, and the balance is their sum.
+
+    `order_id` is a plain column until orders exist; the orders issue turns it into a foreign key.
+    """
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        CHARGE = "charge", "Order charge"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # PROTECT: a customer with money history is deactivated, never deleted with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    amount = _money_field(help_text="Signed: positive adds to the balance, negative takes from it.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    balance_after = _money_field()
+
+    class Meta:
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="ledger_user_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id"], condition=Q(kind="refund"), name="one_refund_per_order"
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="deposit", amount__gt=0)
+                    | Q(kind="charge", amount__lt=0, order_id__isnull=False)
+                    | Q(kind="refund", amount__gt=0, order_id__isnull=False)
+                    | Q(kind="adjustment")
+                ),
+                name="ledger_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {format_money(self.amount)} for {self.user}"
+
+
+class FundsInstructions(models.Model):
+    """What the "Add funds" page tells customers, written by the operator in admin (one row)."""
+
+    text = models.TextField(
+        blank=True,
+        help_text="Plain text shown on the Add funds page: how to pay, what to write as reference.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "add funds instructions"
+        verbose_name_plural = "add funds instructions"
+
+    def __str__(self):
+        return "Add funds instructions"

@@ -1,0 +1,104 @@
+"""Reads for the wallet, always scoped to one user (except the ledger check, which is for operators)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from reseller.accounts.models import User
+
+from .models import FundsInstructions, LedgerEntry, Wallet
+
+Kind = LedgerEntry.Kind
+ZERO = Decimal("0.00000")
+
+
+def wallet_balance(*, user: User) -> Decimal:
+    balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first()
+    return ZERO if balance is None else balance
+
+
+def ledger_entry_list(*, user: User, kind: str | None = None) -> QuerySet[LedgerEntry]:
+    """The user's ledger, newest first; `kind` filters when it is one of the kinds."""
+    entries = LedgerEntry.objects.filter(user=user).order_by("-created_at", "-id")
+    if kind in Kind.values:
+        entries = entries.filter(kind=kind)
+    return entries
+
+
+def ledger_entry_get(*, user: User, public_id) -> LedgerEntry:
+    """One of the user's ledger rows; 404 for anyone else's, so their existence does not leak."""
+    return get_object_or_404(LedgerEntry, user=user, public_id=public_id)
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    """Midnight on the first of this month, in the panel's time zone."""
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def wallet_spend_this_month(*, user: User, now: datetime | None = None) -> Decimal:
+    """Order charges this month less their refunds this month: what the customer spent on orders."""
+    total = LedgerEntry.objects.filter(
+        user=user, kind__in=[Kind.CHARGE, Kind.REFUND], created_at__gte=month_start(now)
+    ).aggregate(total=Sum("amount"))["total"]
+    return -total if total else ZERO
+
+
+def funds_instructions_text() -> str:
+    return FundsInstructions.objects.order_by("pk").values_list("text", flat=True).first() or ""
+
+
+@dataclass
+class LedgerReport:
+    wallets: int = 0
+    entries: int = 0
+    # (username, balance, sum of ledger)
+    mismatched_balances: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    # (order_id, charged, refunded)
+    over_refunded_orders: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatched_balances and not self.over_refunded_orders
+
+
+def ledger_check() -> LedgerReport:
+    """Every balance against the sum of its ledger, and every order's refunds against its charges."""
+    report = LedgerReport(wallets=Wallet.objects.count(), entries=LedgerEntry.objects.count())
+    balances = dict(Wallet.objects.values_list("user_id", "balance"))
+    sums = dict(
+        LedgerEntry.objects.order_by()
+        .values("user_id")
+        .annotate(total=Sum("amount"))
+        .values_list("user_id", "total")
+    )
+    offenders = {
+        user_id
+        for user_id in balances.keys() | sums.keys()
+        if balances.get(user_id, ZERO) != sums.get(user_id, ZERO)
+    }
+    for user_id, username in (
+        User.objects.filter(pk__in=offenders).order_by("username").values_list("pk", "username")
+    ):
+        report.mismatched_balances.append((username, balances.get(user_id, ZERO), sums.get(user_id, ZERO)))
+    orders = (
+        LedgerEntry.objects.filter(order_id__isnull=False)
+        .values("order_id")
+        .annotate(
+            charged=Sum("amount", filter=Q(kind=Kind.CHARGE)),
+            refunded=Sum("amount", filter=Q(kind=Kind.REFUND)),
+            refunds=Count("id", filter=Q(kind=Kind.REFUND)),
+        )
+        .filter(refunds__gt=0)
+        .order_by("order_id")
+    )
+    for row in orders:
+        charged = -(row["charged"] or ZERO)
+        refunded = row["refunded"] or ZERO
+        if refunded > charged:
+            report.over_refunded_orders.append((row["order_id"], charged, refunded))
+    return report

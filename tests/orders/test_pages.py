@@ -1,0 +1,168 @@
+from decimal import Decimal
+
+import pytest
+
+from orders.models import Order, Status
+from orders.services import order_place, order_submit
+from reseller.wallet.services import wallet_move
+from tests.factories import funded_user
+from tests.orders.conftest import balance_of, reload
+
+pytestmark = pytest.mark.django_db
+LINK = "https://instagram.com/p/abc"
+
+
+@pytest.fixture
+def alice_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+def test_pages_need_a_login(client, customer, likes):
+    order = order_place(user=customer, service=likes, link=LINK, quantity=100)
+
+    for url in ["/orders/", "/orders/new/", f"/orders/{order.public_id}/", f"/orders/{order.public_id}/row/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_choosing_a_category_narrows_the_services(alice_client, likes):
+    tiktok = likes.category.__class__.objects.get(name="TikTok")
+
+    response = alice_client.get(
+        "/orders/new/", {"category": tiktok.pk}, headers={"HX-Request": "true", "HX-Trigger-Name": "category"}
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="service-field">')
+    assert html.count("<option value=") == 5 + 1  # TikTok's five, and "Choose a service"
+    assert "Instagram" not in html
+
+
+def test_the_quote_shows_limits_total_and_balance_after(alice_client, likes):
+    html = alice_client.get(
+        "/orders/new/quote/", {"service": likes.pk, "quantity": "2000", "link": ""}
+    ).content.decode()
+
+    assert "0.5460 USD" in html and "10 / 50000" in html
+    assert 'id="quote-total">1.092 USD' in html
+    assert 'id="quote-balance-after" class="">98.908 USD' in html
+    assert "field-error" not in html, "no complaint about a link not typed yet"
+
+
+def test_the_quote_explains_what_is_wrong(alice_client, likes):
+    html = alice_client.get(
+        "/orders/new/quote/", {"service": likes.pk, "quantity": "5", "link": "ftp://x"}
+    ).content.decode()
+
+    assert "Quantity less than minimal 10" in html
+    assert "Enter a valid http:// or https:// link." in html
+
+
+def spend_down_to(user, amount):
+    wallet_move(user=user, amount=Decimal(amount) - balance_of(user), kind="adjustment", note="test")
+
+
+def test_the_quote_warns_about_insufficient_funds(alice_client, customer, likes):
+    spend_down_to(customer, "10")
+
+    html = alice_client.get("/orders/new/quote/", {"service": likes.pk, "quantity": "50000"}).content.decode()
+
+    assert "not enough funds" in html
+
+
+def test_placing_an_order_from_the_form(alice_client, customer, likes):
+    response = alice_client.post("/orders/new/", {"service": likes.pk, "link": LINK, "quantity": "1000"})
+
+    order = Order.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/orders/{order.public_id}/"
+    assert (order.user, order.quantity, order.charge) == (customer, 1000, Decimal("0.546"))
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "Order 1 placed" in page and "Queued" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"quantity": "5"}, "Quantity less than minimal 10"),
+        ({"link": "not a link"}, "Enter a valid http:// or https:// link."),
+        ({"quantity": "999999"}, "Quantity more than maximum 50000"),
+        ({"quantity": "50000"}, "Insufficient funds"),
+        ({"service": "999999"}, "This service is not available."),
+    ],
+)
+def test_a_bad_order_shows_the_reason_and_creates_nothing(alice_client, customer, likes, fields, message):
+    spend_down_to(customer, "10")
+
+    response = alice_client.post(
+        "/orders/new/", {"service": likes.pk, "link": LINK, "quantity": "100", **fields}
+    )
+
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Order.objects.exists() and balance_of(customer) == Decimal("10")
+
+
+def test_the_list_filters_by_status_and_searches_ids_and_links(alice_client, customer, likes):
+    first = order_place(user=customer, service=likes, link="https://instagram.com/p/first", quantity=100)
+    second = order_place(user=customer, service=likes, link="https://instagram.com/p/second", quantity=100)
+    order_submit(order_id=second.pk)
+
+    pending = alice_client.get("/orders/", {"status": "pending"}).content.decode()
+    by_link = alice_client.get("/orders/", {"q": "first"}).content.decode()
+    by_id = alice_client.get(
+        "/orders/", {"q": str(second.pk)}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert first.public_id not in pending and second.public_id in pending
+    assert first.public_id in by_link and second.public_id not in by_link
+    assert by_id.lstrip().startswith('<div id="order-table">') and second.public_id in by_id
+
+
+def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
+    alice_client, customer, likes, simulator
+):
+    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+    order_submit(order_id=order.pk)
+
+    live = alice_client.get(f"/orders/{order.public_id}/row/")
+    assert live.status_code == 200 and 'hx-trigger="every 3s"' in live.content.decode()
+
+    from orders.polling import orders_poll
+
+    placed = simulator.simulator.orders[int(reload(order).upstream_id)]
+    placed.outcome, placed.final_remains = "Canceled", 1000
+    simulator.simulator.advance(1000)
+    Order.objects.update(next_check_at=None)
+    orders_poll()
+
+    final = alice_client.get(f"/orders/{order.public_id}/row/")
+    html = final.content.decode()
+    assert final.status_code == 286
+    assert "hx-trigger" not in html and "Canceled" in html
+    assert '<span id="header-balance" hx-swap-oob="true">100.00 USD</span>' in html
+    status = alice_client.get(f"/orders/{order.public_id}/row/", {"part": "status"}).content.decode()
+    assert 'id="order-refund">0.546 USD' in status
+
+
+def test_another_customers_orders_are_never_visible(client, customer, likes):
+    order = order_place(user=customer, service=likes, link=LINK, quantity=100)
+    client.force_login(funded_user("5", username="charlie"))
+
+    assert client.get(f"/orders/{order.public_id}/").status_code == 404
+    assert client.get(f"/orders/{order.public_id}/row/").status_code == 404
+    assert client.get(f"/orders/{order.public_id}/row/", {"part": "status"}).status_code == 404
+    listing = client.get("/orders/", {"q": str(order.pk)}).content.decode()
+    assert order.public_id not in listing and "No orders match" in listing
+
+
+def test_the_list_takes_a_constant_number_of_queries(
+    alice_client, customer, likes, django_assert_max_num_queries
+):
+    for _ in range(30):
+        order_place(user=customer, service=likes, link=LINK, quantity=10)
+
+    with django_assert_max_num_queries(8):
+        response = alice_client.get("/orders/")
+    assert response.content.decode().count('class="order-row"') == 25
+    assert reload(Order.objects.first()).status == Status.QUEUED

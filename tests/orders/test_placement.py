@@ -1,0 +1,148 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import Provider, Service
+from orders.models import Order, OrderEvent, Status
+from orders.services import OrderError, order_place
+from reseller.wallet.models import LedgerEntry
+from tests.factories import funded_user
+from tests.orders.conftest import balance_of
+
+pytestmark = pytest.mark.django_db
+
+LINK = "https://instagram.com/p/abc"
+
+
+def test_placing_charges_once_snapshots_prices_and_queues_submission_after_commit(
+    customer, likes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        order = order_place(user=customer, service=likes, link=LINK, quantity="1000")
+
+    assert (order.status, order.quantity, order.rate, order.charge) == (
+        Status.QUEUED,
+        1000,
+        Decimal("0.546"),
+        Decimal("0.546"),
+    )
+    assert (order.cost_rate, order.cost) == (Decimal("0.42"), Decimal("0.42"))
+    assert balance_of(customer) == Decimal("99.454")
+    charge = LedgerEntry.objects.get(order_id=order.pk)
+    assert (charge.kind, charge.amount) == (LedgerEntry.Kind.CHARGE, Decimal("-0.546"))
+    assert list(order.events.values_list("new_status", "source")) == [("queued", "placement")]
+    assert len(callbacks) == 1, "submission is queued once, after the commit"
+    assert len(order.public_id) >= 16 and not order.public_id.isdigit()
+
+
+def test_later_price_changes_never_touch_a_placed_order(customer, likes):
+    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+
+    Service.objects.filter(pk=likes.pk).update(price_rate=Decimal("9"))
+
+    assert Order.objects.get(pk=order.pk).charge == Decimal("0.546")
+
+
+def test_the_charge_rounds_up_to_the_stored_precision(customer, synced):
+    reel_views = Service.objects.get(provider=synced, upstream_id="3")  # 0.0055 per 1000, min 100
+
+    order = order_place(user=customer, service=reel_views, link=LINK, quantity=101)
+
+    assert order.charge == Decimal("0.00056")  # 0.0005555 rounded up
+
+
+@pytest.mark.parametrize(
+    ("fields", "message", "code"),
+    [
+        ({"quantity": "9"}, "Quantity less than minimal 10", "min"),
+        ({"quantity": "50001"}, "Quantity more than maximum 50000", "max"),
+        ({"quantity": "ten"}, "Quantity must be a whole number.", "quantity"),
+        ({"quantity": "10.5"}, "Quantity must be a whole number.", "quantity"),
+        ({"quantity": "-10"}, "Quantity must be a whole number.", "quantity"),
+        ({"quantity": None}, "Quantity must be a whole number.", "quantity"),
+        ({"link": "ftp://example.com/x"}, "Enter a valid http:// or https:// link.", "link"),
+        ({"link": "instagram.com/p/abc"}, "Enter a valid http:// or https:// link.", "link"),
+        ({"link": "javascript:alert(1)"}, "Enter a valid http:// or https:// link.", "link"),
+        (
+            {"link": "https://example.com/" + "a" * 2030},
+            "The link is too long (at most 2,048 characters).",
+            "link",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_charged_or_created(customer, likes, fields, message, code):
+    arguments = {"link": LINK, "quantity": "100", **fields}
+
+    with pytest.raises(OrderError) as refused:
+        order_place(user=customer, service=likes, **arguments)
+
+    assert (refused.value.message, refused.value.code) == (message, code)
+    assert not Order.objects.exists() and not OrderEvent.objects.exists()
+    assert balance_of(customer) == Decimal("100")
+
+
+def test_a_link_of_exactly_2048_characters_is_fine(customer, likes):
+    link = "https://example.com/" + "a" * (2048 - 20)
+
+    assert order_place(user=customer, service=likes, link=link, quantity=10).link == link
+
+
+@pytest.mark.parametrize("case", ["disabled", "unsupported", "inactive provider", "missing"])
+def test_services_that_cannot_be_sold_are_refused(customer, likes, case):
+    service = likes
+    if case == "disabled":
+        Service.objects.filter(pk=likes.pk).update(is_enabled=False)
+        service = Service.objects.get(pk=likes.pk)
+    elif case == "unsupported":
+        service = Service.objects.get(type="Poll")
+    elif case == "inactive provider":
+        Provider.objects.update(is_active=False)
+        service = Service.objects.select_related("provider").get(pk=likes.pk)
+    else:
+        service = None
+
+    with pytest.raises(OrderError, match="This service is not available"):
+        order_place(user=customer, service=service, link=LINK, quantity=100)
+
+    assert not Order.objects.exists()
+
+
+def test_insufficient_funds_creates_nothing(likes):
+    poor = funded_user("0.10", username="bob")
+
+    with pytest.raises(OrderError) as refused:
+        order_place(user=poor, service=likes, link=LINK, quantity=1000)
+
+    assert refused.value.code == "funds"
+    assert "Insufficient funds" in refused.value.message
+    assert not Order.objects.exists() and not LedgerEntry.objects.filter(kind="charge").exists()
+    assert balance_of(poor) == Decimal("0.1")
+
+
+def test_a_package_is_one_unit_at_its_rate(customer, synced):
+    package = Service.objects.get(provider=synced, upstream_id="6")  # 2.90 upstream, sold at 3.77
+
+    order = order_place(user=customer, service=package, link=LINK, quantity="5000")
+
+    assert (order.quantity, order.charge, order.cost) == (1, Decimal("3.77"), Decimal("2.9"))
+
+
+def test_custom_comments_count_their_lines(customer, synced):
+    comments = Service.objects.get(provider=synced, upstream_id="4")  # min 5
+
+    order = order_place(
+        user=customer, service=comments, link=LINK, comments="Nice!\n\n  Love it \nWow\nGreat\nSuper\n"
+    )
+
+    assert order.quantity == 5
+    assert order.comments == "Nice!\nLove it\nWow\nGreat\nSuper"
+    with pytest.raises(OrderError, match="Quantity less than minimal 5"):
+        order_place(user=customer, service=comments, link=LINK, comments="one\ntwo")
+
+
+def test_a_customer_discount_lowers_the_charge_but_never_below_cost(likes):
+    vip = funded_user("10", username="vip", discount_percent=Decimal("10"))
+    friend = funded_user("10", username="friend", discount_percent=Decimal("90"))
+
+    assert order_place(user=vip, service=likes, link=LINK, quantity=1000).charge == Decimal("0.4914")
+    assert order_place(user=friend, service=likes, link=LINK, quantity=1000).charge == Decimal("0.42")

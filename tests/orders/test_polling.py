@@ -1,0 +1,205 @@
+"""Following orders upstream, against the simulator over HTTP."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from catalog.simulator import SimulatorConfig
+from catalog.upstream import Client
+from orders.models import Order, OrderEvent, Status
+from orders.polling import orders_poll
+from orders.services import order_place, order_submit
+from reseller.wallet.models import LedgerEntry
+from tests.conftest import SIMULATOR_KEY
+from tests.orders.conftest import balance_of, reload
+
+LINK = "https://instagram.com/p/abc"
+
+
+def place_and_submit(customer, service, count, quantity=1000):
+    orders = []
+    for _ in range(count):
+        order = order_place(user=customer, service=service, link=LINK, quantity=quantity)
+        order_submit(order_id=order.pk)
+        orders.append(order)
+    Order.objects.update(next_check_at=None)  # due now
+    return orders
+
+
+def finish(simulator):
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
+
+
+def set_outcome(simulator, order, outcome, remains):
+    placed = simulator.simulator.orders[int(reload(order).upstream_id)]
+    placed.outcome, placed.final_remains = outcome, remains
+
+
+@pytest.mark.django_db
+def test_orders_move_through_upstream_statuses_with_a_history_row_each(customer, likes, simulator):
+    (order,) = place_and_submit(customer, likes, 1)
+    set_outcome(simulator, order, "Completed", 0)
+
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.2)
+    orders_poll()
+    assert reload(order).status == Status.IN_PROGRESS
+    Order.objects.update(next_check_at=None)
+    finish(simulator)
+    result = orders_poll()
+
+    order = reload(order)
+    assert (order.status, order.remains, order.refund) == (Status.COMPLETED, 0, 0)
+    assert order.start_count is not None and order.upstream_charge == Decimal("0.42")
+    assert order.finished_at and order.next_check_at is None
+    assert list(order.events.filter(source="poll").values_list("old_status", "new_status")) == [
+        ("pending", "in_progress"),
+        ("in_progress", "completed"),
+    ]
+    assert (result.checked, result.changed, result.refunded) == (1, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_partial_order_refunds_the_undelivered_share_exactly_once(customer, likes, simulator):
+    (order,) = place_and_submit(customer, likes, 1, quantity=999)  # charge 0.54546 (rounded up)
+    set_outcome(simulator, order, "Partial", 333)
+    finish(simulator)
+
+    orders_poll()
+    Order.objects.update(next_check_at=None, status=Status.IN_PROGRESS)  # as if a retry saw it again
+    orders_poll()
+
+    order = reload(order)
+    assert order.charge == Decimal("0.54546")
+    assert (order.status, order.remains, order.refund) == (Status.PARTIAL, 333, Decimal("0.18182"))
+    assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+    assert balance_of(customer) == Decimal("100") - Decimal("0.54546") + Decimal("0.18182")
+
+
+@pytest.mark.django_db
+def test_a_canceled_order_is_refunded_in_full_and_over_delivery_refunds_nothing(customer, likes, simulator):
+    canceled, over = place_and_submit(customer, likes, 2)
+    set_outcome(simulator, canceled, "Canceled", 1000)
+    set_outcome(simulator, over, "Completed", -5)
+    finish(simulator)
+
+    orders_poll()
+
+    assert (reload(canceled).status, reload(canceled).refund) == (Status.CANCELED, canceled.charge)
+    assert (reload(over).status, reload(over).remains, reload(over).refund) == (Status.COMPLETED, -5, 0)
+    assert balance_of(customer) == Decimal("100") - over.charge
+
+
+@pytest.mark.django_db
+def test_a_per_id_error_is_recorded_and_does_not_break_the_batch(customer, likes, simulator):
+    lost, fine = place_and_submit(customer, likes, 2)
+    Order.objects.filter(pk=lost.pk).update(upstream_id="99999999")
+    finish(simulator)
+
+    result = orders_poll()
+
+    assert reload(lost).poll_error == "Incorrect order ID" and reload(lost).status == Status.PENDING
+    assert reload(fine).status in {Status.COMPLETED, Status.PARTIAL, Status.CANCELED}
+    assert (result.checked, result.errors) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_failing_provider_is_recorded_on_its_orders(customer, likes, simulator):
+    (order,) = place_and_submit(customer, likes, 1)
+    simulator.simulator.inject("html", action="status")
+
+    result = orders_poll()
+
+    assert result.errors == 1 and "HTML" in reload(order).poll_error
+    assert reload(order).status == Status.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("simulator_config", [SimulatorConfig(key=SIMULATOR_KEY, step_seconds=1000)])
+def test_status_is_asked_for_at_most_100_orders_per_call(customer, likes, simulator, monkeypatch):
+    place_and_submit(customer, likes, 250, quantity=10)
+    calls = []
+    real_call = Client._call
+    monkeypatch.setattr(
+        Client, "_call", lambda self, action, **p: calls.append(p) or real_call(self, action, **p)
+    )
+
+    result = orders_poll()
+
+    assert [len(c["orders"].split(",")) for c in calls] == [100, 100, 50]
+    assert result.checked == 250
+
+
+@pytest.mark.django_db
+def test_a_sweep_claims_orders_so_an_immediate_second_sweep_does_nothing(customer, likes, simulator):
+    place_and_submit(customer, likes, 3)
+
+    assert orders_poll().checked == 3
+    assert orders_poll().checked == 0
+
+
+@pytest.mark.django_db
+def test_poll_now_checks_the_given_orders_even_if_not_due(customer, likes, simulator):
+    first, second = place_and_submit(customer, likes, 2)
+    orders_poll()
+    finish(simulator)
+
+    result = orders_poll(order_ids=[first.pk])
+
+    assert result.checked == 1
+    assert reload(first).is_final and not reload(second).is_final
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("simulator_config", [SimulatorConfig(key=SIMULATOR_KEY, step_seconds=1000)])
+def test_queries_per_batch_do_not_grow_with_the_batch(customer, likes, simulator):
+    def queries_for(count):
+        Order.objects.all().delete()
+        place_and_submit(customer, likes, count, quantity=10)
+        simulator.simulator.advance(1500)  # all move to In progress: every order changes
+        with CaptureQueriesContext(connection) as queries:
+            result = orders_poll(batch_size=1000)
+        assert result.changed == count
+        return len(queries)
+
+    small, large = queries_for(20), queries_for(300)
+    if connection.vendor == "postgresql":  # SQLite caps a statement at 999 parameters: smaller batches
+        assert small == large
+    assert large - small <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_pollers_split_the_work_and_refund_once(customer, likes, simulator):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks to race on")
+    place_and_submit(customer, likes, 300, quantity=100)
+    finish(simulator)
+    results, errors = [], []
+
+    def poll():
+        try:
+            results.append(orders_poll(batch_size=50))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(r.checked for r in results) == 300, "each order checked once, by one poller"
+    assert all(r.checked > 0 for r in results), "both pollers got work"
+    final = Order.objects.exclude(status__in=["completed", "partial", "canceled"])
+    assert not final.exists()
+    assert OrderEvent.objects.filter(source="poll").count() == 300
+    refunds = LedgerEntry.objects.filter(kind="refund")
+    assert refunds.count() == Order.objects.filter(refund__gt=0).count()
+    assert refunds.values("order_id").distinct().count() == refunds.count()
+    wallet_total = sum(LedgerEntry.objects.filter(user=customer).values_list("amount", flat=True))
+    assert balance_of(customer) == wallet_total

@@ -1,0 +1,185 @@
+"""Submitting orders upstream, against the simulator over HTTP."""
+
+import socket
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Provider
+from orders import services
+from orders.models import Order, Status
+from orders.services import Outcome, order_place, order_submit
+from orders.tasks import order_submit as order_submit_task
+from reseller.wallet.models import LedgerEntry
+from tests.factories import StaffFactory
+from tests.orders.conftest import balance_of, reload
+
+pytestmark = pytest.mark.django_db
+LINK = "https://instagram.com/p/abc"
+
+
+@pytest.fixture
+def order(customer, likes):
+    return order_place(user=customer, service=likes, link=LINK, quantity=1000)
+
+
+def upstream_orders(simulator):
+    return simulator.simulator.orders
+
+
+def test_a_placed_order_goes_pending_with_its_upstream_id(order, simulator):
+    assert order_submit(order_id=order.pk) is Outcome.PLACED
+
+    order = reload(order)
+    placed = upstream_orders(simulator)[int(order.upstream_id)]
+    assert order.status == Status.PENDING
+    assert (placed.quantity, placed.link, placed.service) == (1000, LINK, 2)
+    assert order.next_check_at > timezone.now()
+    assert list(order.events.values_list("new_status", flat=True)) == ["queued", "submitting", "pending"]
+
+
+def test_running_the_submission_twice_places_one_upstream_order(order, simulator):
+    first, second = order_submit(order_id=order.pk), order_submit(order_id=order.pk)
+
+    assert (first, second) == (Outcome.PLACED, Outcome.SKIPPED)
+    assert len(upstream_orders(simulator)) == 1
+
+
+def test_a_rejected_order_fails_with_the_reason_and_a_full_refund(order, customer, simulator):
+    simulator.simulator.inject("error", action="add")
+
+    assert order_submit(order_id=order.pk) is Outcome.REJECTED
+
+    order = reload(order)
+    assert (order.status, order.error, order.refund) == (Status.FAILED, "Simulated failure", order.charge)
+    assert balance_of(customer) == Decimal("100")
+    assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_provider_leaves_the_order_queued_for_a_retry(order, customer):
+    Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
+
+    assert order_submit(order_id=order.pk) is Outcome.UNREACHABLE
+
+    order = reload(order)
+    assert (order.status, order.refund, order.submit_attempts) == (Status.QUEUED, 0, 1)
+    assert balance_of(customer) == Decimal("99.454")
+
+
+def test_the_task_retries_an_unreachable_provider_then_fails_and_refunds(order, customer):
+    Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
+
+    # Run eagerly, Celery performs the retries inline (without their countdown), up to the last one.
+    result = order_submit_task.apply(args=[order.pk])
+
+    order = reload(order)
+    assert result.state == "SUCCESS"
+    assert order.submit_attempts == order_submit_task.max_retries + 1
+    assert (order.status, order.refund) == (Status.FAILED, order.charge)
+    assert "could not be reached" in order.error
+    assert balance_of(customer) == Decimal("100")
+
+
+@pytest.mark.parametrize("fault", ["timeout", "reset", "broken", "http500"])
+def test_an_ambiguous_answer_needs_review_and_is_neither_resent_nor_refunded(
+    order, customer, simulator, fault
+):
+    simulator.simulator.config.hang_seconds = 3
+    simulator.simulator.inject(fault, action="add")
+
+    assert order_submit(order_id=order.pk) is Outcome.AMBIGUOUS
+    assert order_submit(order_id=order.pk) is Outcome.SKIPPED
+
+    order = reload(order)
+    assert order.status == Status.NEEDS_REVIEW and order.review_reason
+    assert order.refund == 0 and balance_of(customer) == Decimal("99.454")
+    assert len(upstream_orders(simulator)) == (0 if fault == "http500" else 1)
+
+
+def test_a_worker_killed_after_sending_leaves_it_to_review_never_to_a_second_order(
+    order, simulator, monkeypatch
+):
+    real_move = services._move
+
+    def die_before_saving(order, new_status, **kwargs):
+        if new_status == Status.PENDING:
+            raise SystemExit("worker killed")
+        return real_move(order, new_status, **kwargs)
+
+    monkeypatch.setattr(services, "_move", die_before_saving)
+    with pytest.raises(SystemExit):
+        order_submit(order_id=order.pk)
+    monkeypatch.undo()
+
+    assert reload(order).status == Status.SUBMITTING
+    assert order_submit(order_id=order.pk) is Outcome.SKIPPED, "a redelivered task does nothing"
+    Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+    assert services.orders_sweep() == (1, 0)
+    assert reload(order).status == Status.NEEDS_REVIEW
+    assert len(upstream_orders(simulator)) == 1
+
+
+def test_an_operator_records_the_upstream_id_of_an_order_in_review(order, simulator):
+    simulator.simulator.inject("timeout", action="add")
+    simulator.simulator.config.hang_seconds = 3
+    order_submit(order_id=order.pk)
+    (found,) = upstream_orders(simulator)
+    order = reload(order)
+
+    services.order_set_upstream_id(order=order, upstream_id=str(found), by=StaffFactory())
+
+    order = reload(order)
+    assert (order.status, order.upstream_id, order.review_reason) == (Status.PENDING, str(found), "")
+    assert order.events.last().source == "operator"
+
+
+def test_an_operator_resubmits_an_order_in_review_explicitly(
+    order, simulator, django_capture_on_commit_callbacks
+):
+    simulator.simulator.inject("http500", action="add")
+    order_submit(order_id=order.pk)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.order_resubmit(order=reload(order), by=StaffFactory())
+    assert reload(order).status == Status.QUEUED and len(queued) == 1
+
+    assert order_submit(order_id=order.pk) is Outcome.PLACED
+
+
+def test_an_operator_fails_an_order_in_review_with_a_full_refund(order, customer, simulator):
+    simulator.simulator.inject("http500", action="add")
+    order_submit(order_id=order.pk)
+
+    services.order_fail_and_refund(order=reload(order), reason="Not found upstream", by=StaffFactory())
+
+    order = reload(order)
+    assert (order.status, order.error, order.refund) == (Status.FAILED, "Not found upstream", order.charge)
+    assert balance_of(customer) == Decimal("100")
+    with pytest.raises(services.OrderError):
+        services.order_fail_and_refund(order=order, reason="again", by=None)
+    assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+
+
+def test_operators_cannot_fail_an_order_that_the_provider_has(order):
+    order_submit(order_id=order.pk)
+
+    with pytest.raises(services.OrderError, match="never placed upstream"):
+        services.order_fail_and_refund(order=reload(order), reason="x", by=None)
+
+
+def test_the_sweeper_requeues_queued_orders_whose_task_was_lost(order, django_capture_on_commit_callbacks):
+    assert services.orders_sweep() == (0, 0), "a fresh order is left to its task"
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert services.orders_sweep() == (0, 1)
+
+    assert len(queued) == 1

@@ -1,0 +1,84 @@
+"""Concurrent money movements against a real PostgreSQL: threads, each on its own connection."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from reseller.wallet.models import LedgerEntry
+from reseller.wallet.selectors import ledger_check, wallet_balance
+from reseller.wallet.services import DuplicateRefund, InsufficientFunds, wallet_move
+from tests.factories import funded_user
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL (DATABASE_URL): SQLite serializes writers, so there is no race to test",
+    ),
+]
+Kind = LedgerEntry.Kind
+
+
+def run_together(count, work):
+    """Runs `work(i)` in `count` threads released at once; returns what each returned or raised."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_concurrent_debits_beyond_the_balance_leave_exactly_the_allowed_ones_done():
+    user = funded_user("100")
+
+    results = run_together(
+        10, lambda i: wallet_move(user=user, amount=Decimal("-30"), kind=Kind.CHARGE, order_id=1000 + i)
+    )
+
+    done = [r for r in results if isinstance(r, LedgerEntry)]
+    refused = [r for r in results if isinstance(r, InsufficientFunds)]
+    assert (len(done), len(refused)) == (3, 7), results
+    assert wallet_balance(user=user) == Decimal("10")
+    balances_after = sorted(e.balance_after for e in LedgerEntry.objects.filter(user=user, kind=Kind.CHARGE))
+    assert balances_after == [Decimal("10"), Decimal("40"), Decimal("70")]
+    assert ledger_check().ok
+
+
+def test_concurrent_deposits_lose_no_update():
+    user = funded_user("1")
+
+    results = run_together(8, lambda i: wallet_move(user=user, amount=Decimal("2.5"), kind=Kind.DEPOSIT))
+
+    assert all(isinstance(r, LedgerEntry) for r in results), results
+    assert wallet_balance(user=user) == Decimal("21")
+    assert ledger_check().ok
+
+
+def test_two_concurrent_refunds_of_one_order_write_one_row():
+    user = funded_user("10")
+    wallet_move(user=user, amount=Decimal("-6"), kind=Kind.CHARGE, order_id=77)
+
+    results = run_together(
+        2, lambda i: wallet_move(user=user, amount=Decimal("6"), kind=Kind.REFUND, order_id=77)
+    )
+
+    assert sorted(type(r).__name__ for r in results) == ["DuplicateRefund", "LedgerEntry"], results
+    assert any(isinstance(r, DuplicateRefund) for r in results)
+    assert LedgerEntry.objects.filter(kind=Kind.REFUND, order_id=77).count() == 1
+    assert wallet_balance(user=user) == Decimal("10")
+    assert ledger_check().ok
