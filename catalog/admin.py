@@ -159,7 +159,7 @@ class ServiceAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "description", "category", "sort_order", "is_enabled"]}),
+        (None, {"fields": ["name", "description", "category", "sort_order", "is_enabled", "refill_days"]}),
         (
             "Pricing",
             {"fields": ["markup_percent", "fixed_rate", "cost_rate", "price_rate", "margin_display"]},

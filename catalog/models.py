@@ -105,6 +105,12 @@ class Service(models.Model):
     fixed_rate = models.DecimalField(
         "fixed rate per 1000", **RATE_DIGITS, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    refill_days = models.PositiveSmallIntegerField(
+        "refill window (days)",
+        null=True,
+        blank=True,
+        help_text="Empty: the panel's default (REFILL_WINDOW_DAYS).",
+    )
     # Derived by catalog.pricing, in the panel currency per 1000
     cost_rate = models.DecimalField(**RATE_DIGITS, default=Decimal(0))
     price_rate = models.DecimalField("price per 1000", **RATE_DIGITS, default=Decimal(0))

@@ -121,6 +121,19 @@ class Order(models.Model):
         return self.status in FINAL
 
     @property
+    def latest_refill(self):
+        refills = sorted(
+            self.refills.all(), key=lambda refill: refill.pk
+        )  # uses a prefetch when there is one
+        return refills[-1] if refills else None
+
+    @property
+    def is_live(self) -> bool:
+        """Still changing: not final, or a refill under way. Its row keeps refreshing itself."""
+        latest = self.latest_refill
+        return not self.is_final or (latest is not None and latest.status in OPEN_REFILL)
+
+    @property
     def paid(self):
         """What the customer paid net of refunds."""
         return self.charge - self.refund
@@ -163,3 +176,70 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.old_status or '-'} -> {self.new_status}"
+
+
+class RefillStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    PENDING = "pending", "Pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"  # the provider refused the request itself; the reason is in `error`
+
+
+OPEN_REFILL = frozenset(
+    {
+        RefillStatus.QUEUED,
+        RefillStatus.SUBMITTING,
+        RefillStatus.NEEDS_REVIEW,
+        RefillStatus.PENDING,
+        RefillStatus.IN_PROGRESS,
+    }
+)
+POLLED_REFILL = frozenset({RefillStatus.PENDING, RefillStatus.IN_PROGRESS})
+FINAL_REFILL = frozenset({RefillStatus.COMPLETED, RefillStatus.REJECTED, RefillStatus.FAILED})
+REFILL_FROM_UPSTREAM = {
+    "Pending": RefillStatus.PENDING,
+    "In progress": RefillStatus.IN_PROGRESS,
+    "Processing": RefillStatus.IN_PROGRESS,
+    "Completed": RefillStatus.COMPLETED,
+    "Rejected": RefillStatus.REJECTED,
+}
+
+
+class Refill(models.Model):
+    """A customer's request to top a completed order back up, followed upstream like an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refills")
+    status = models.CharField(max_length=20, choices=RefillStatus.choices, default=RefillStatus.QUEUED)
+    upstream_id = models.CharField(max_length=64, blank=True)
+    error = models.CharField(
+        max_length=500, blank=True, help_text="The provider's reason, shown to the customer."
+    )
+    poll_error = models.CharField(max_length=300, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=sorted(OPEN_REFILL)),
+                name="one_open_refill_per_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_check_at"], name="refills_to_poll")]
+
+    def __str__(self):
+        return f"Refill {self.pk} of order {self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REFILL

@@ -17,12 +17,14 @@ from django.utils import timezone
 
 from catalog import pricing, upstream
 from catalog.services import provider_client
+from reseller.bulk import bulk_update
 
 from .models import ACTIVE, FROM_UPSTREAM, TRANSITIONS, UPSTREAM_FINAL, Order, OrderEvent, Status
-from .services import order_refund
+from .services import orders_refund
 
 log = logging.getLogger(__name__)
 POLLED_FIELDS = [
+    "refund",
     "status",
     "start_count",
     "remains",
@@ -131,12 +133,9 @@ def _apply(orders: list[Order], answers: dict, result: PollResult) -> None:
             ) != before:
                 order.updated_at = now
                 changed.append(order)
-        Order.objects.bulk_update(changed, POLLED_FIELDS)
+        result.refunded += orders_refund(refunds=refunds)
+        bulk_update(changed, POLLED_FIELDS)
         OrderEvent.objects.bulk_create(events)
-        for order, amount in refunds:
-            undelivered = order.remains if order.status == Status.PARTIAL else order.quantity
-            note = f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"
-            result.refunded += order_refund(order=order, amount=amount, note=note)
     result.changed += len(events)
 
 

@@ -7,7 +7,7 @@ from .models import Order
 
 
 def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet[Order]:
-    orders = Order.objects.filter(user=user).select_related("service")
+    orders = Order.objects.filter(user=user).select_related("service").prefetch_related("refills")
     if status:
         orders = orders.filter(status=status)
     search = search.strip()
@@ -21,9 +21,13 @@ def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet
 
 def order_get_for_user(*, user, public_id: str) -> Order:
     """The customer's own order, else 404 (never another customer's, never a hint that it exists)."""
-    return get_object_or_404(
-        Order.objects.select_related("service", "provider"), user=user, public_id=public_id
-    )
+    orders = Order.objects.select_related("service", "provider").prefetch_related("refills")
+    return get_object_or_404(orders, user=user, public_id=public_id)
+
+
+def orders_for_user_by_public_id(*, user, public_ids: list[str]) -> list[Order]:
+    orders = Order.objects.filter(user=user, public_id__in=public_ids[:100])
+    return list(orders.select_related("service", "provider").prefetch_related("refills"))
 
 
 def sellable_services(*, category_id: int | None = None) -> QuerySet[Service]:

@@ -20,7 +20,7 @@ from catalog import pricing, upstream
 from catalog.models import Service
 from catalog.services import provider_client, service_rate_for
 from reseller.wallet.models import LedgerEntry
-from reseller.wallet.services import DuplicateRefund, InsufficientFunds, wallet_move
+from reseller.wallet.services import DuplicateRefund, InsufficientFunds, Move, wallet_move, wallet_moves
 
 from .models import FINAL, TRANSITIONS, Order, OrderEvent, Status
 
@@ -201,6 +201,33 @@ def _move(order: Order, new_status: str, *, source: str, note: str = "", by=None
     for name, value in fields.items():
         setattr(order, name, value)
     return True
+
+
+def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> int:
+    """Refunds many finished orders at once (a polling batch); call inside the transaction of their moves,
+    with the orders locked. Sets `order.refund` on each; the caller saves the orders. Returns the count.
+
+    An order that already shows a refund is skipped: a replayed answer must not pay twice.
+    """
+    due = [(order, amount) for order, amount in refunds if amount > 0 and not order.refund]
+    moves = [
+        Move(
+            user=order.user,
+            amount=amount,
+            kind=LedgerEntry.Kind.REFUND,
+            order_id=order.pk,
+            note=f"Order {order.pk} {order.get_status_display().lower()}: {_undelivered(order)} undelivered",
+        )
+        for order, amount in due
+    ]
+    wallet_moves(moves=moves)
+    for order, amount in due:
+        order.refund = amount
+    return len(due)
+
+
+def _undelivered(order: Order) -> int:
+    return order.remains if order.status == Status.PARTIAL else order.quantity
 
 
 def order_refund(*, order: Order, amount: Decimal, note: str) -> bool:

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from . import polling, services
+from . import polling, refills, services
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +34,21 @@ def orders_sweep():
     reviewed, requeued = services.orders_sweep()
     if reviewed or requeued:
         log.warning("sweep: %d orders sent to review, %d re-queued", reviewed, requeued)
+
+
+@shared_task(bind=True, max_retries=settings.ORDER_SUBMIT_MAX_RETRIES)
+def refills_submit(self, refill_ids: list[int]):
+    """Asks the provider for these refills. Retries only when the provider was provably not reached."""
+    if refills.refills_submit(refill_ids=refill_ids):
+        if self.request.retries >= self.max_retries:
+            refills.refills_fail_unreachable(refill_ids=refill_ids)
+        else:
+            raise self.retry(countdown=settings.ORDER_SUBMIT_RETRY_BASE * 2**self.request.retries)
+
+
+@shared_task
+def refills_poll():
+    """Beat: one sweep over the open refills due for a check."""
+    result = refills.refills_poll()
+    if result.checked or result.errors:
+        log.info("refill poll: %s", result)

@@ -5,13 +5,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reseller.wallet.selectors import wallet_balance
 
+from .cancels import cancel_problem, orders_cancel
 from .forms import OrderForm
 from .models import Status
-from .selectors import order_get_for_user, order_list_for_user
+from .refills import refill_problem, refill_request, refill_request_many
+from .selectors import order_get_for_user, order_list_for_user, orders_for_user_by_public_id
 from .services import OrderError, order_place, order_problems, order_quantity, order_quote
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status
@@ -81,8 +83,10 @@ def order_list(request):
     search = request.GET.get("q", "")[:200]
     orders = order_list_for_user(user=request.user, status=status, search=search)
     filters = {"status": status, "q": search}
+    page = Paginator(orders, settings.ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    _with_actions(page.object_list)
     context = {
-        "page": Paginator(orders, settings.ORDERS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "status": status,
         "search": search,
         "statuses": Status.choices,
@@ -98,25 +102,85 @@ def order_list(request):
 @require_GET
 def order_detail(request, public_id):
     order = order_get_for_user(user=request.user, public_id=public_id)
+    _with_actions([order])
     return render(request, "orders/order_detail.html", {"order": order, "events": order.events.all()})
 
 
 @login_required
 @require_GET
 def order_row(request, public_id):
-    """One order's live parts (a list row, or the status panel of its page), polled until final."""
-    order = order_get_for_user(user=request.user, public_id=public_id)
-    template = (
-        "orders/order_detail.html#order-status"
-        if request.GET.get("part") == "status"
-        else ("orders/order_list.html#order-row")
-    )
+    """One order's live parts (a list row, or the status panel of its page), polled until nothing changes."""
+    return _live_part(request, order_get_for_user(user=request.user, public_id=public_id))
+
+
+def _live_part(request, order, notice=None):
+    _with_actions([order])
+    on_detail_page = request.GET.get("part") == "status"
+    part = "order_detail.html#order-status" if on_detail_page else "order_list.html#order-row"
     context = {
         "order": order,
+        "notice": notice,
         "header_balance": wallet_balance(user=request.user),
         "oob_balance": order.is_final,
     }
-    response = render(request, template, context)
-    if order.is_final:
+    response = render(request, f"orders/{part}", context)
+    if not order.is_live:
         response.status_code = STOP_POLLING
     return response
+
+
+def _with_actions(orders) -> None:
+    """What the customer may do with each order now (the buttons shown), and why not."""
+    for order in orders:
+        order.refill_problem = refill_problem(order=order)
+        order.cancel_problem = cancel_problem(order=order)
+
+
+@login_required
+@require_POST
+def refill(request, public_id):
+    order = order_get_for_user(user=request.user, public_id=public_id)
+    try:
+        refill_request(user=request.user, order=order)
+    except OrderError as exc:
+        return _after_action(request, order, messages.ERROR, exc.message)
+    return _after_action(request, order, messages.SUCCESS, "Refill requested.")
+
+
+@login_required
+@require_POST
+def cancel(request, public_id):
+    order = order_get_for_user(user=request.user, public_id=public_id)
+    result = orders_cancel(user=request.user, orders=[order])[order.pk]
+    if isinstance(result, OrderError):
+        return _after_action(request, order, messages.ERROR, result.message)
+    return _after_action(
+        request, order, messages.SUCCESS, "Cancel requested; a refund follows once the provider confirms."
+    )
+
+
+def _after_action(request, order, level, text):
+    """htmx: the updated row (or status panel) saying what happened; otherwise back with a message."""
+    if request.htmx:
+        order = order_get_for_user(user=request.user, public_id=order.public_id)
+        return _live_part(request, order, notice=(level == messages.ERROR, text))
+    messages.add_message(request, level, f"Order {order.pk}: {text}")
+    return redirect(order.get_absolute_url())
+
+
+@login_required
+@require_POST
+def refill_many(request):
+    orders = orders_for_user_by_public_id(user=request.user, public_ids=request.POST.getlist("order"))
+    if not orders:
+        messages.error(request, "Select the orders to refill.")
+    results = refill_request_many(user=request.user, orders=orders)
+    done = [pk for pk, result in results.items() if not isinstance(result, OrderError)]
+    if done:
+        messages.success(
+            request, f"Refill requested for {len(done)} order(s): {', '.join(map(str, sorted(done)))}."
+        )
+    for pk, result in sorted(results.items()):
+        if isinstance(result, OrderError):
+            messages.error(request, f"Order {pk}: {result.message}")
+    return redirect("orders:list")

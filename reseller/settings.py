@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "reseller.wallet",
     "catalog",
     "orders",
+    "reseller.api",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,10 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: CACHE_URL (redis://127.0.0.1:6379/1 in production, so every web process shares the API rate
+# limits), else memory local to each process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -209,9 +214,15 @@ ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seco
 ORDER_SUBMIT_STUCK_AFTER = env.int("ORDER_SUBMIT_STUCK_AFTER", default=300)  # submitting longer: review
 ORDER_REQUEUE_AFTER = env.int("ORDER_REQUEUE_AFTER", default=900)  # queued longer: the task was lost
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
+# Refills
+REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)  # after completion; a service may override
+REFILL_POLL_INTERVAL = env.int("REFILL_POLL_INTERVAL", default=300)  # seconds between checks of one refill
 WALLET_PAGE_SIZE = env.int("WALLET_PAGE_SIZE", default=25)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PANEL_NAME}] "
 MFA_TOTP_ISSUER = PANEL_NAME
+
+# Our own API v2 (reseller/api): requests per API key, as "count/period" (s, m, h or d), e.g. 600/m.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 
 # Upstream providers (catalog/upstream.py)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
@@ -234,6 +245,8 @@ for _folder in ("data_folder_in", "processed_folder", "control_folder"):
     if _folder in CELERY_BROKER_TRANSPORT_OPTIONS:  # kombu's filesystem transport needs them to exist
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
+# Run tasks inline instead of through the broker (a second panel in the chained-panel test; never production).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -260,6 +273,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     "sweep-orders": {"task": "orders.tasks.orders_sweep", "schedule": 120, "options": {"expires": 110}},
+    "poll-refills": {"task": "orders.tasks.refills_poll", "schedule": 120, "options": {"expires": 110}},
 }
 
 LOGGING = {

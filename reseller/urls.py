@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("reseller.accounts.urls")),
+    path("api/", include("reseller.api.urls")),  # /api/ (docs) and /api/v2 (the endpoint)
     path("", include("reseller.wallet.urls")),
     path("admin/", admin.site.urls),
 ]

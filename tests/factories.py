@@ -33,3 +33,53 @@ def funded_user(amount="100", **kwargs):
     user = UserFactory(**kwargs)
     wallet_move(user=user, amount=Decimal(amount), kind=LedgerEntry.Kind.DEPOSIT, note="Test funds")
     return user
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Provider"
+
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    api_url = "https://provider.example/api/v2"
+    api_key = "test-key-123456"
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Category"
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Service"
+
+    provider = factory.SubFactory(ProviderFactory)
+    category = factory.SubFactory(CategoryFactory)
+    upstream_id = factory.Sequence(lambda n: str(n + 1))
+    upstream_name = factory.Sequence(lambda n: f"Followers {n}")
+    type = "Default"
+    rate = Decimal("1")
+    min_quantity = 10
+    max_quantity = 100000
+    cost_rate = Decimal("1")
+    price_rate = Decimal("1.3")
+    is_enabled = True
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """Only the order row: it moves no money. A test that needs the charge calls wallet_move itself."""
+
+    class Meta:
+        model = "orders.Order"
+
+    user = factory.SubFactory(UserFactory)
+    service = factory.SubFactory(ServiceFactory)
+    provider = factory.LazyAttribute(lambda order: order.service.provider)
+    link = "https://example.com/p/1"
+    quantity = 1000
+    rate = Decimal("1.3")
+    cost_rate = Decimal("1")
+    charge = Decimal("1.3")
+    cost = Decimal("1")

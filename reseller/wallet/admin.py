@@ -106,7 +106,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         "created_by",
     ]
     list_filter = ["kind", "created_at"]
-    search_fields = ["user__username", "=order_id", "note"]
+    search_fields = ["user__username", "=order__id", "note"]
     list_select_related = ["user", "created_by"]
     date_hierarchy = "created_at"
 

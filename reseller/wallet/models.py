@@ -30,10 +30,7 @@ class Wallet(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """One movement of money, append-only: rows are never changed or deleted, and the balance is their sum.
-
-    `order_id` is a plain column until orders exist; the orders issue turns it into a foreign key.
-    """
+    """One movement of money, append-only: rows are never changed or deleted, and the balance is their sum."""
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", "Deposit"
@@ -48,7 +45,9 @@ class LedgerEntry(models.Model):
     )
     amount = _money_field(help_text="Signed: positive adds to the balance, negative takes from it.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -63,7 +62,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"], name="ledger_user_created")]
         constraints = [
             models.UniqueConstraint(
-                fields=["order_id"], condition=Q(kind="refund"), name="one_refund_per_order"
+                fields=["order"], condition=Q(kind="refund"), name="one_refund_per_order"
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(

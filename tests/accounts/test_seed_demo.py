@@ -9,6 +9,7 @@ from django.core.management import call_command
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check, wallet_balance
 from reseller.wallet.services import wallet_move
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,8 @@ def test_the_demo_customer_is_funded_once_however_often_the_seed_runs(django_use
 def test_a_demo_customer_who_spent_the_money_is_not_topped_up_again(django_user_model):
     seed()
     demo = django_user_model.objects.get(username="demo")
-    wallet_move(user=demo, amount=Decimal("-100"), kind=LedgerEntry.Kind.CHARGE, order_id=1)
+    order_id = OrderFactory(user=demo).pk
+    wallet_move(user=demo, amount=Decimal("-100"), kind=LedgerEntry.Kind.CHARGE, order_id=order_id)
 
     seed()
 

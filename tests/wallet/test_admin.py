@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from reseller.wallet.models import FundsInstructions, LedgerEntry, Wallet
 from reseller.wallet.selectors import wallet_balance
-from tests.factories import StaffFactory, UserFactory, funded_user
+from reseller.wallet.services import wallet_move
+from tests.factories import OrderFactory, StaffFactory, UserFactory, funded_user
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
@@ -130,6 +131,22 @@ def test_the_ledger_list_filters_by_kind_and_searches_by_username(staff_client):
 
     assert "alice" in found and "bob" not in found
     assert "0 ledger entries" in filtered
+
+
+def test_the_ledger_list_searches_by_order_id(staff_client):
+    alice, bob = funded_user("5", username="alice"), funded_user("7", username="bob")
+    alices_order, bobs_order = OrderFactory(user=alice), OrderFactory(user=bob)
+    wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=alices_order.pk)
+    wallet_move(user=bob, amount=Decimal("-2"), kind=Kind.CHARGE, order_id=bobs_order.pk)
+    url = reverse("admin:wallet_ledgerentry_changelist")
+
+    found = staff_client.get(url, {"q": str(alices_order.pk)})
+    not_an_id = staff_client.get(url, {"q": "alice"})
+    no_such_order = staff_client.get(url, {"q": "5"})
+
+    assert found.status_code == not_an_id.status_code == no_such_order.status_code == 200
+    assert "1 ledger entry" in found.content.decode()
+    assert "alice" in found.content.decode() and "bob" not in found.content.decode()
 
 
 def test_balances_cannot_be_edited_directly_in_admin(staff_client):

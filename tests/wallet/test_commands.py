@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from reseller.wallet.models import LedgerEntry, Wallet
 from reseller.wallet.selectors import wallet_balance
 from reseller.wallet.services import wallet_move
-from tests.factories import UserFactory, funded_user
+from tests.factories import OrderFactory, UserFactory, funded_user
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
@@ -74,8 +74,9 @@ def test_credit_refuses_bad_input_and_changes_nothing(args, message):
 
 def test_check_ledger_passes_on_a_consistent_ledger():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=1)
-    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=1)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
+    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=order_id)
 
     output = run("check_ledger")
 
@@ -100,10 +101,11 @@ def test_check_ledger_exits_1_and_names_a_balance_that_does_not_match_its_ledger
 
 def test_check_ledger_exits_1_and_names_an_order_refunded_more_than_charged():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=5)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
     # Written behind wallet_move's back, balance kept in step, as a buggy import might.
     LedgerEntry.objects.create(
-        user=user, kind=Kind.REFUND, order_id=5, amount=Decimal("9"), balance_after=Decimal("15")
+        user=user, kind=Kind.REFUND, order_id=order_id, amount=Decimal("9"), balance_after=Decimal("15")
     )
     Wallet.objects.filter(user=user).update(balance=Decimal("15"))
     out = StringIO()
@@ -111,4 +113,6 @@ def test_check_ledger_exits_1_and_names_an_order_refunded_more_than_charged():
     with pytest.raises(SystemExit):
         call_command("check_ledger", stdout=out, stderr=StringIO())
 
-    assert out.getvalue().splitlines() == ["OVER-REFUNDED order 5: charged 4.00 USD, refunded 9.00 USD"]
+    assert out.getvalue().splitlines() == [
+        f"OVER-REFUNDED order {order_id}: charged 4.00 USD, refunded 9.00 USD"
+    ]

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check, wallet_balance
 from reseller.wallet.services import DuplicateRefund, InsufficientFunds, wallet_move
-from tests.factories import funded_user
+from tests.factories import OrderFactory, funded_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -45,9 +45,10 @@ def run_together(count, work):
 
 def test_concurrent_debits_beyond_the_balance_leave_exactly_the_allowed_ones_done():
     user = funded_user("100")
+    order_ids = [OrderFactory(user=user).pk for _ in range(10)]
 
     results = run_together(
-        10, lambda i: wallet_move(user=user, amount=Decimal("-30"), kind=Kind.CHARGE, order_id=1000 + i)
+        10, lambda i: wallet_move(user=user, amount=Decimal("-30"), kind=Kind.CHARGE, order_id=order_ids[i])
     )
 
     done = [r for r in results if isinstance(r, LedgerEntry)]
@@ -71,14 +72,15 @@ def test_concurrent_deposits_lose_no_update():
 
 def test_two_concurrent_refunds_of_one_order_write_one_row():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-6"), kind=Kind.CHARGE, order_id=77)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-6"), kind=Kind.CHARGE, order_id=order_id)
 
     results = run_together(
-        2, lambda i: wallet_move(user=user, amount=Decimal("6"), kind=Kind.REFUND, order_id=77)
+        2, lambda i: wallet_move(user=user, amount=Decimal("6"), kind=Kind.REFUND, order_id=order_id)
     )
 
     assert sorted(type(r).__name__ for r in results) == ["DuplicateRefund", "LedgerEntry"], results
     assert any(isinstance(r, DuplicateRefund) for r in results)
-    assert LedgerEntry.objects.filter(kind=Kind.REFUND, order_id=77).count() == 1
+    assert LedgerEntry.objects.filter(kind=Kind.REFUND, order_id=order_id).count() == 1
     assert wallet_balance(user=user) == Decimal("10")
     assert ledger_check().ok

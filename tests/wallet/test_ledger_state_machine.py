@@ -17,7 +17,7 @@ from hypothesis.stateful import (
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check, wallet_balance
 from reseller.wallet.services import DuplicateRefund, InsufficientFunds, RefundExceedsCharge, wallet_move
-from tests.factories import UserFactory
+from tests.factories import OrderFactory, ServiceFactory, UserFactory
 
 Kind = LedgerEntry.Kind
 amounts = st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("500"), places=5)
@@ -28,8 +28,8 @@ class Ledger(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.user = UserFactory(username=f"machine{next(machine_numbers)}")
+        self.service = ServiceFactory()  # one per run, so each charge adds just its order row
         self.expected = Decimal(0)
-        self.order_ids = itertools.count(1 + 1_000_000 * next(machine_numbers))
         self.charged = {}  # order id -> amount charged
         self.refunded = set()
 
@@ -40,7 +40,7 @@ class Ledger(RuleBasedStateMachine):
 
     @rule(amount=amounts)
     def charge(self, amount):
-        order_id = next(self.order_ids)
+        order_id = OrderFactory(user=self.user, service=self.service).pk
         if amount > self.expected:
             with pytest.raises(InsufficientFunds):
                 wallet_move(user=self.user, amount=-amount, kind=Kind.CHARGE, order_id=order_id)

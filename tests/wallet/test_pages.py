@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reseller.wallet.models import FundsInstructions, LedgerEntry
 from reseller.wallet.services import wallet_move
-from tests.factories import UserFactory, funded_user
+from tests.factories import OrderFactory, UserFactory, funded_user
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
@@ -44,22 +44,29 @@ def test_the_header_shows_the_balance(client, alice):
 
 
 def test_the_dashboard_shows_balance_and_spend_this_month(client, alice):
-    wallet_move(user=alice, amount=Decimal("-30"), kind=Kind.CHARGE, order_id=1)
-    wallet_move(user=alice, amount=Decimal("-10"), kind=Kind.CHARGE, order_id=2)
-    wallet_move(user=alice, amount=Decimal("10"), kind=Kind.REFUND, order_id=2)
-    last_month = wallet_move(user=alice, amount=Decimal("-5"), kind=Kind.CHARGE, order_id=3)
+    first, second, third = (OrderFactory(user=alice).pk for _ in range(3))
+    wallet_move(user=alice, amount=Decimal("-30"), kind=Kind.CHARGE, order_id=first)
+    wallet_move(user=alice, amount=Decimal("-10"), kind=Kind.CHARGE, order_id=second)
+    wallet_move(user=alice, amount=Decimal("10"), kind=Kind.REFUND, order_id=second)
+    last_month = wallet_move(user=alice, amount=Decimal("-5"), kind=Kind.CHARGE, order_id=third)
     LedgerEntry.objects.filter(pk=last_month.pk).update(created_at=timezone.now() - timedelta(days=40))
 
     page = text(client.get(reverse("wallet:dashboard")))
 
     assert '<p class="figure" id="dashboard-balance">65.00 USD</p>' in page
     assert re.search(r"Spent this month</h2>\s*<p class=\"figure\">30.00 USD</p>", page)
+
+
+def test_the_dashboard_says_when_there_are_no_orders_yet(client, alice):
+    page = text(client.get(reverse("wallet:dashboard")))
+
     assert "No orders yet." in page
 
 
 def test_transactions_are_listed_newest_first(client, alice):
-    wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=1, note="first order")
-    wallet_move(user=alice, amount=Decimal("-2"), kind=Kind.CHARGE, order_id=2, note="second order")
+    first, second = OrderFactory(user=alice).pk, OrderFactory(user=alice).pk
+    wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=first, note="first order")
+    wallet_move(user=alice, amount=Decimal("-2"), kind=Kind.CHARGE, order_id=second, note="second order")
 
     page = text(client.get(reverse("wallet:transactions")))
 
@@ -79,7 +86,8 @@ def test_transactions_are_paginated(client, alice, settings):
 
 
 def test_transactions_filter_by_kind(client, alice):
-    wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=1, note="an order")
+    order_id = OrderFactory(user=alice).pk
+    wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=order_id, note="an order")
 
     page = text(client.get(reverse("wallet:transactions"), {"kind": "charge"}))
 
@@ -111,7 +119,11 @@ def test_a_transaction_has_its_own_page(client, alice):
 def test_another_customers_transactions_are_never_visible(client, alice):
     charlie = funded_user("777", username="charlie")
     wallet_move(
-        user=charlie, amount=Decimal("-7"), kind=Kind.CHARGE, order_id=99, note="charlie's secret order"
+        user=charlie,
+        amount=Decimal("-7"),
+        kind=Kind.CHARGE,
+        order_id=OrderFactory(user=charlie).pk,
+        note="charlie's secret order",
     )
     charlies_entries = LedgerEntry.objects.filter(user=charlie)
 

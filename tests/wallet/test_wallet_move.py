@@ -16,7 +16,7 @@ from reseller.wallet.services import (
     RefundExceedsCharge,
     wallet_move,
 )
-from tests.factories import StaffFactory, UserFactory, funded_user
+from tests.factories import OrderFactory, StaffFactory, UserFactory, funded_user
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
@@ -53,27 +53,33 @@ def test_a_deposit_raises_the_balance_and_writes_one_ledger_row():
 
 def test_a_charge_takes_money_and_records_its_order_and_the_balance_after():
     user = funded_user("10")
+    order_id = OrderFactory(user=user).pk
 
-    entry = wallet_move(user=user, amount=Decimal("-3.25"), kind=Kind.CHARGE, order_id=41)
+    entry = wallet_move(user=user, amount=Decimal("-3.25"), kind=Kind.CHARGE, order_id=order_id)
 
     entry.refresh_from_db()
-    assert (entry.amount, entry.order_id, entry.balance_after) == (Decimal("-3.25"), 41, Decimal("6.75"))
+    assert (entry.amount, entry.order_id, entry.balance_after) == (
+        Decimal("-3.25"),
+        order_id,
+        Decimal("6.75"),
+    )
     assert wallet_balance(user=user) == Decimal("6.75") == ledger_sum(user)
 
 
 def test_a_charge_may_take_the_balance_to_exactly_zero():
     user = funded_user("10")
 
-    wallet_move(user=user, amount=Decimal("-10"), kind=Kind.CHARGE, order_id=1)
+    wallet_move(user=user, amount=Decimal("-10"), kind=Kind.CHARGE, order_id=OrderFactory(user=user).pk)
 
     assert wallet_balance(user=user) == 0
 
 
 def test_a_charge_beyond_the_balance_is_refused_with_the_balance_and_changes_nothing():
     user = funded_user("10")
+    order_id = OrderFactory(user=user).pk
 
     with pytest.raises(InsufficientFunds) as refused:
-        wallet_move(user=user, amount=Decimal("-10.01"), kind=Kind.CHARGE, order_id=1)
+        wallet_move(user=user, amount=Decimal("-10.01"), kind=Kind.CHARGE, order_id=order_id)
 
     assert str(refused.value) == "Insufficient funds: the balance is 10.00 USD and this needs 10.01 USD."
     assert wallet_balance(user=user) == Decimal("10")
@@ -82,24 +88,26 @@ def test_a_charge_beyond_the_balance_is_refused_with_the_balance_and_changes_not
 
 def test_an_order_is_refunded_at_most_once():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=7)
-    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=7)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
+    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=order_id)
 
-    with pytest.raises(DuplicateRefund, match="Order 7 has already been refunded"):
-        wallet_move(user=user, amount=Decimal("1"), kind=Kind.REFUND, order_id=7)
+    with pytest.raises(DuplicateRefund, match=f"Order {order_id} has already been refunded"):
+        wallet_move(user=user, amount=Decimal("1"), kind=Kind.REFUND, order_id=order_id)
 
-    assert LedgerEntry.objects.filter(kind=Kind.REFUND, order_id=7).count() == 1
+    assert LedgerEntry.objects.filter(kind=Kind.REFUND, order_id=order_id).count() == 1
     assert wallet_balance(user=user) == Decimal("10") == ledger_sum(user)
 
 
 def test_a_duplicate_refund_inside_a_larger_transaction_leaves_that_transaction_usable():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=7)
-    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=7)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
+    wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=order_id)
 
     with transaction.atomic():
         with pytest.raises(DuplicateRefund):
-            wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=7)
+            wallet_move(user=user, amount=Decimal("4"), kind=Kind.REFUND, order_id=order_id)
         wallet_move(user=user, amount=Decimal("1"), kind=Kind.DEPOSIT)
 
     assert wallet_balance(user=user) == Decimal("11")
@@ -107,7 +115,10 @@ def test_a_duplicate_refund_inside_a_larger_transaction_leaves_that_transaction_
 
 def test_the_database_itself_refuses_a_second_refund_row_for_an_order():
     user = UserFactory()
-    row = dict(user=user, kind=Kind.REFUND, order_id=9, amount=Decimal("1"), balance_after=Decimal("1"))
+    order_id = OrderFactory(user=user).pk
+    row = dict(
+        user=user, kind=Kind.REFUND, order_id=order_id, amount=Decimal("1"), balance_after=Decimal("1")
+    )
     LedgerEntry.objects.create(**row)
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -123,38 +134,41 @@ def test_the_database_itself_refuses_a_negative_balance():
 
 def test_a_refund_larger_than_the_order_charges_is_refused():
     user = funded_user("10")
-    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=7)
+    order_id = OrderFactory(user=user).pk
+    wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
 
-    with pytest.raises(RefundExceedsCharge, match=re.escape("Order 7 was charged 4.00 USD")):
-        wallet_move(user=user, amount=Decimal("4.00001"), kind=Kind.REFUND, order_id=7)
+    with pytest.raises(RefundExceedsCharge, match=re.escape(f"Order {order_id} was charged 4.00 USD")):
+        wallet_move(user=user, amount=Decimal("4.00001"), kind=Kind.REFUND, order_id=order_id)
 
     assert wallet_balance(user=user) == Decimal("6")
 
 
 def test_a_customer_cannot_be_refunded_for_another_customers_order():
     alice, charlie = funded_user("10"), funded_user("10")
-    wallet_move(user=alice, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=7)
+    alices_order_id = OrderFactory(user=alice).pk
+    wallet_move(user=alice, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=alices_order_id)
 
     with pytest.raises(RefundExceedsCharge):
-        wallet_move(user=charlie, amount=Decimal("4"), kind=Kind.REFUND, order_id=7)
+        wallet_move(user=charlie, amount=Decimal("4"), kind=Kind.REFUND, order_id=alices_order_id)
 
     assert wallet_balance(user=charlie) == Decimal("10")
 
 
 @pytest.mark.parametrize(
-    ("amount", "kind", "order_id", "message"),
+    ("amount", "kind", "with_order", "message"),
     [
-        (Decimal("0"), Kind.DEPOSIT, None, "must not be zero"),
-        (Decimal("0.000004"), Kind.DEPOSIT, None, "must not be zero"),  # rounds to zero
-        (Decimal("-1"), Kind.DEPOSIT, None, "deposit must be a positive amount"),
-        (Decimal("1"), Kind.CHARGE, 1, "charge must be a negative amount"),
-        (Decimal("-1"), Kind.CHARGE, None, "needs the order"),
-        (Decimal("1"), Kind.REFUND, None, "needs the order"),
-        (Decimal("1"), "gift", None, "Unknown kind"),
+        (Decimal("0"), Kind.DEPOSIT, False, "must not be zero"),
+        (Decimal("0.000004"), Kind.DEPOSIT, False, "must not be zero"),  # rounds to zero
+        (Decimal("-1"), Kind.DEPOSIT, False, "deposit must be a positive amount"),
+        (Decimal("1"), Kind.CHARGE, True, "charge must be a negative amount"),
+        (Decimal("-1"), Kind.CHARGE, False, "needs the order"),
+        (Decimal("1"), Kind.REFUND, False, "needs the order"),
+        (Decimal("1"), "gift", False, "Unknown kind"),
     ],
 )
-def test_bad_movements_are_refused_clearly_and_change_nothing(amount, kind, order_id, message):
+def test_bad_movements_are_refused_clearly_and_change_nothing(amount, kind, with_order, message):
     user = funded_user("10")
+    order_id = OrderFactory(user=user).pk if with_order else None
 
     with pytest.raises(InvalidMovement, match=message):
         wallet_move(user=user, amount=amount, kind=kind, order_id=order_id)

@@ -1,0 +1,243 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+
+from .models import Order, OrderEvent, Refill, Status
+from .polling import orders_poll
+from .refills import refill_mark_rejected, refills_poll
+from .services import OrderError, order_fail_and_refund, order_resubmit, order_set_upstream_id
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "old_status", "new_status", "source", "note", "created_by"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class UpstreamIdForm(forms.Form):
+    upstream_id = forms.CharField(label="Provider's order id", max_length=64)
+
+
+class FailForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, help_text="Shown to the customer.", initial="The order could not be placed."
+    )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "service",
+        "provider",
+        "status",
+        "quantity",
+        "charge",
+        "refund",
+        "cost_display",
+        "profit_display",
+        "upstream_id",
+    ]
+    list_filter = ["status", "provider", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["=id", "public_id", "link", "=upstream_id", "user__username", "user__email"]
+    list_select_related = ["user", "service", "provider"]
+    list_per_page = 50
+    inlines = [OrderEventInline]
+    actions = ["poll_now", "resubmit", "fail_and_refund"]
+    fieldsets = [
+        (None, {"fields": ["public_id", "user", "service", "provider", "link", "quantity", "comments"]}),
+        (
+            "Money",
+            {
+                "fields": [
+                    "rate",
+                    "cost_rate",
+                    "charge",
+                    "cost",
+                    "refund",
+                    "upstream_charge",
+                    "profit_display",
+                ]
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": [
+                    "status",
+                    "error",
+                    "review_reason",
+                    "upstream_id",
+                    "start_count",
+                    "remains",
+                    "poll_error",
+                    "submit_attempts",
+                    "submitted_at",
+                    "next_check_at",
+                    "last_checked_at",
+                    "created_at",
+                    "finished_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False  # orders are placed by customers (or the API), charged through the wallet
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="cost")
+    def cost_display(self, obj):
+        return obj.actual_cost.quantize(obj.charge)
+
+    @admin.display(description="profit")
+    def profit_display(self, obj):
+        return obj.profit.quantize(obj.charge)
+
+    # Actions on many orders -------------------------------------------------------------------------------
+
+    @admin.action(description="Poll now")
+    def poll_now(self, request, queryset):
+        result = orders_poll(order_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Polled: {result}.")
+
+    @admin.action(description="Resubmit (only orders that need review and are not upstream)")
+    def resubmit(self, request, queryset):
+        self._each(
+            request, queryset, lambda order: order_resubmit(order=order, by=request.user), "resubmitted"
+        )
+
+    @admin.action(description="Fail and refund (orders never placed upstream)")
+    def fail_and_refund(self, request, queryset):
+        reason = "The order could not be placed. Your balance was refunded."
+        self._each(
+            request,
+            queryset.select_related("user"),
+            lambda order: order_fail_and_refund(order=order, reason=reason, by=request.user),
+            "failed and refunded",
+        )
+
+    def _each(self, request, queryset, act, done):
+        count = 0
+        for order in queryset:
+            try:
+                act(order)
+            except OrderError as exc:
+                self.message_user(request, f"Order {order.pk}: {exc.message}", messages.WARNING)
+            else:
+                count += 1
+        self.message_user(request, f"{count} order(s) {done}.")
+
+    # Forms on one order -----------------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/upstream-id/",
+                self.admin_site.admin_view(self.upstream_id_view),
+                name="orders_order_upstream_id",
+            ),
+            path("<int:pk>/fail/", self.admin_site.admin_view(self.fail_view), name="orders_order_fail"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "review_statuses": [Status.NEEDS_REVIEW, Status.SUBMITTING]}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def upstream_id_view(self, request, pk):
+        return self._order_form(
+            request,
+            pk,
+            UpstreamIdForm,
+            "Set the provider's order id",
+            lambda order, data: order_set_upstream_id(
+                order=order, upstream_id=data["upstream_id"], by=request.user
+            ),
+        )
+
+    def fail_view(self, request, pk):
+        return self._order_form(
+            request,
+            pk,
+            FailForm,
+            "Fail the order and refund it",
+            lambda order, data: order_fail_and_refund(order=order, reason=data["reason"], by=request.user),
+        )
+
+    def _order_form(self, request, pk, form_class, title, act):
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        order = get_object_or_404(Order.objects.select_related("user"), pk=pk)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                act(order, form.cleaned_data)
+            except OrderError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Order {order.pk}: done.")
+                return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "order": order,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/order/action_form.html", context)
+
+
+@admin.register(Refill)
+class RefillAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "order",
+        "user",
+        "provider",
+        "status",
+        "upstream_id",
+        "error",
+        "poll_error",
+    ]
+    list_filter = ["status", ("order__provider", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["=id", "=order__id", "=upstream_id", "user__username", "order__link"]
+    list_select_related = ["order__provider", "user"]
+    readonly_fields = [field.name for field in Refill._meta.fields]
+    actions = ["poll_now", "mark_rejected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="provider")
+    def provider(self, obj):
+        return obj.order.provider
+
+    @admin.action(description="Poll now")
+    def poll_now(self, request, queryset):
+        result = refills_poll(refill_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Polled: {result}.")
+
+    @admin.action(description="Mark rejected")
+    def mark_rejected(self, request, queryset):
+        count = sum(refill_mark_rejected(refill=refill) for refill in queryset)
+        self.message_user(request, f"{count} refill(s) marked rejected.")

@@ -1,0 +1,139 @@
+"""The API v2 endpoint and its docs page.
+
+The endpoint answers JSON whatever happens, with HTTP 200 even for errors: the protocol's clients raise on
+4xx/5xx before reading the body, so the message would be lost. It authenticates by the `key` field only
+(never the session cookie, so it needs no CSRF token), and never logs the key.
+"""
+
+import logging
+import re
+import time
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from django_ratelimit.core import get_usage
+
+from reseller.accounts.selectors import api_key_get_for_user
+from reseller.accounts.services import api_key_authenticate
+
+from .actions import ACTIONS, COMMON_PARAMS, INCORRECT_REQUEST, ApiError, Call, action_for, perform
+from .models import IdempotencyKey
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = "Too many requests, retry later"
+IDEMPOTENCY_KEY_MAX = IdempotencyKey._meta.get_field("key").max_length
+
+
+@csrf_exempt
+def endpoint(request):
+    started = time.monotonic()
+    action_name, user_id = "-", None
+    try:
+        if request.method not in ("GET", "POST"):
+            raise ApiError(INCORRECT_REQUEST)
+        data = request.GET.dict()
+        if request.method == "POST":
+            data.update(request.POST.dict())
+        action_name = data.get("action", "")[:40] or "-"
+        user = api_key_authenticate(key=data.get("key", ""))
+        if user is None:
+            raise ApiError("Invalid API key")
+        user_id = user.pk
+        response = _rate_limit(request, user)
+        if response is None:
+            action = action_for(data.get("action", ""), data)
+            if action is None:
+                raise ApiError(INCORRECT_REQUEST)
+            call = Call(user=user, data=data, idempotency_key=_idempotency_key(request))
+            response = _answer(perform(action, call))
+    except ApiError as exc:
+        response = _answer({"error": exc.message})
+    except SuspiciousOperation:  # too many fields, a body too large
+        response = _answer({"error": INCORRECT_REQUEST})
+    except Exception:
+        log.exception("api v2: %r by user %s failed", action_name, user_id)
+        response = _answer({"error": "Internal error"})
+    log.info(
+        "api v2: %r by user %s -> %s in %.0f ms",
+        action_name,
+        user_id,
+        response.error or "ok",
+        (time.monotonic() - started) * 1000,
+    )
+    return response
+
+
+def not_found(request, rest=""):
+    """Anything under /api/v2/ that is not the endpoint: JSON too, never the HTML 404 page."""
+    return _answer({"error": "Not found"}, status=404)
+
+
+def _answer(answer, *, status=200) -> JsonResponse:
+    response = JsonResponse(answer, safe=False, status=status)
+    response.error = answer.get("error") if isinstance(answer, dict) else None  # for the log line
+    add_never_cache_headers(response)
+    return response
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ApiError(f"Idempotency-Key is too long (at most {IDEMPOTENCY_KEY_MAX} characters)")
+    return key or None
+
+
+def _rate_limit(request, user) -> JsonResponse | None:
+    """The over-the-limit answer, or None. Counted per customer (never by the key itself) in the Django
+    cache; if the cache is down, requests go through rather than the API going down with it."""
+    try:
+        usage = get_usage(
+            request,
+            group="api-v2",
+            key=lambda group, request: f"user:{user.pk}",
+            rate=lambda group, request: settings.API_RATE_LIMIT,
+            increment=True,
+        )
+    except Exception:
+        log.warning("api v2: rate limiter unavailable, request let through", exc_info=True)
+        return None
+    if not usage or not usage["should_limit"]:
+        return None
+    response = _answer({"error": RATE_LIMITED})
+    if usage["time_left"] > 0:
+        response["Retry-After"] = str(usage["time_left"])
+    return response
+
+
+@require_GET
+def docs(request):
+    api_url = request.build_absolute_uri(reverse("api:endpoint"))
+    context = {
+        "actions": ACTIONS,
+        "common_params": COMMON_PARAMS,
+        "api_url": api_url,
+        "rate_limit": _rate_text(settings.API_RATE_LIMIT),
+        "examples": [(action, action.curl(api_url), action.python(api_url)) for action in ACTIONS],
+        "api_key": None,
+        "new_key": None,
+    }
+    if request.user.is_authenticated:
+        context["api_key"] = api_key_get_for_user(user=request.user)
+    return render(request, "api/docs.html", context)
+
+
+def _rate_text(rate: str) -> str:
+    """ "600/m" as "600 requests a minute" (django-ratelimit's count/[multiplier]period)."""
+    match = re.fullmatch(r"(\d+)/(\d*)([smhd])?", rate.strip())
+    if not match:
+        return rate
+    count, multiplier, period = match.groups()
+    unit = {"s": "second", "m": "minute", "h": "hour", "d": "day"}[period or "s"]
+    per = f"every {multiplier} {unit}s" if multiplier and multiplier != "1" else f"a {unit}"
+    return f"{count} requests {per}"

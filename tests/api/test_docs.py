@@ -1,0 +1,94 @@
+"""The API page: generated from the same definitions as the endpoint, with working examples."""
+
+import html
+import json
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from reseller.accounts.models import ApiKey
+from reseller.api.actions import ACTIONS, action_for, perform
+from tests.browser.test_wallet import log_in
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_page_is_public_and_documents_every_action_from_the_definitions(client):
+    response = client.get("/api/")
+
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    for action in ACTIONS:
+        section = page.split(f'id="{action.anchor}"', 1)[1].split("</section>", 1)[0]
+        assert action.title in section and f"action={action.name}" in section
+        assert action.example_json() in section
+        for param in action.params:
+            assert f"<code>{param.name}</code>" in section
+        assert "curl -X POST http://testserver/api/v2" in section
+        assert 'requests.post(\n    "http://testserver/api/v2"' in section
+    assert "Log in" in page and "Create API key" not in page
+
+
+def test_the_nav_links_to_the_page(client):
+    assert 'href="/api/"' in client.get("/").content.decode()
+
+
+def test_a_logged_in_customer_gets_the_key_button_from_the_account_page(client):
+    client.force_login(UserFactory())
+
+    page = client.get("/api/").content.decode()
+
+    assert "Create API key" in page and 'action="/account/api-key/"' in page
+
+
+def test_every_example_answer_has_the_shape_the_endpoint_answers(alice, likes):
+    """The examples on the page cannot drift from what the endpoint says: same keys, same value types."""
+    from reseller.api.actions import Call
+
+    for name in ("services", "balance"):
+        action = action_for(name, {})
+        example, real = action.example(), perform(action, Call(user=alice.user, data={}))
+        if isinstance(example, list):
+            example, real = example[0], real[0]
+        assert {k: type(v) for k, v in real.items()} == {k: type(v) for k, v in example.items() if k in real}
+        assert set(example) - {"desc"} <= set(real)
+
+
+def test_the_curl_example_is_a_real_request(alice, client):
+    action = action_for("balance", {})
+    fields = dict(re.findall(r"-d '?([a-z_]+)=([^'\s]*)'?", action.curl("http://testserver/api/v2")))
+    fields["key"] = alice.key
+
+    assert client.post("/api/v2", fields).json() == json.loads(action.example_json()) | {
+        "balance": "100.00000"
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_creates_a_key_on_the_api_page_and_it_works(live_server, page):
+    UserFactory(username="alice")
+    log_in(page, live_server.url, "alice")
+
+    page.goto(live_server.url + "/api/")
+    expect(page.locator("#api-url")).to_have_text(live_server.url + "/api/v2")
+    page.click("text=Create API key")
+    key = page.locator("#new-api-key").inner_text()
+
+    assert page.url == live_server.url + "/api/", "made in place, without leaving the page"
+    assert ApiKey.objects.get().prefix == key[:8]
+    answer = requests.post(f"{live_server.url}/api/v2", data={"key": key, "action": "balance"}, timeout=10)
+    assert answer.json() == {"balance": "0.00000", "currency": "USD"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_python_example_runs_as_printed(live_server, alice, capsys):
+    action = action_for("balance", {})
+    code = action.python(f"{live_server.url}/api/v2").replace("YOUR_API_KEY", alice.key)
+
+    exec(compile(code, "example.py", "exec"), {})  # noqa: S102  (our own example, as a customer runs it)
+
+    assert capsys.readouterr().out.strip() == "{'balance': '100.00000', 'currency': 'USD'}"

@@ -1,0 +1,70 @@
+"""A customer in Chromium places an order and watches it finish, with a real Celery worker placing it
+upstream (on the configured broker) and the test playing Celery beat for the polling sweep."""
+
+import time
+from decimal import Decimal
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from playwright.sync_api import expect
+
+from catalog.models import Service
+from orders.models import Order, Status
+from orders.polling import orders_poll
+from reseller.celery import app as celery_app
+from reseller.wallet.money import format_money
+from tests.browser.test_wallet import log_in
+from tests.factories import funded_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    import celery.contrib.testing.tasks  # noqa: F401  (start_worker expects its ping task registered)
+
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+        yield running
+
+
+def wait_for(check, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_an_order_moves_to_partial_without_a_reload_and_the_refund_shows(
+    live_server, page, synced, simulator, worker
+):
+    likes = Service.objects.get(provider=synced, upstream_id="2")
+    funded_user("100", username="alice")
+    log_in(page, live_server.url, "alice")
+
+    page.goto(live_server.url + "/orders/new/")
+    page.select_option("#id_service", str(likes.pk))
+    page.fill("#id_link", "https://instagram.com/p/abc")
+    page.fill("#id_quantity", "1000")
+    expect(page.locator("#quote-total")).to_have_text("0.546 USD")
+    expect(page.locator("#quote-balance-after")).to_have_text("99.454 USD")
+    page.click("text=Place order")
+
+    expect(page.locator("#order-status .status")).to_have_text("Queued")
+    order = Order.objects.get()
+    wait_for(lambda: Order.objects.get(pk=order.pk).status == Status.PENDING)  # the worker placed it
+    page.evaluate("window.notReloaded = true")
+    placed = simulator.simulator.orders[int(Order.objects.get(pk=order.pk).upstream_id)]
+    placed.outcome, placed.final_remains = "Partial", 400
+    simulator.simulator.advance(1000)
+    orders_poll(order_ids=[order.pk])
+
+    expect(page.locator("#order-status .status")).to_have_text("Partial", timeout=10_000)
+    expect(page.locator("#order-refund")).to_have_text("0.2184 USD")
+    expect(page.locator("#header-balance")).to_have_text(
+        format_money(Decimal("100") - Decimal("0.546") + Decimal("0.2184"))
+    )
+    assert page.evaluate("window.notReloaded") is True
+
+    page.goto(live_server.url + "/orders/")
+    expect(page.locator(f"#order-{order.public_id} .status")).to_have_text("Partial")
