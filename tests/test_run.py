@@ -78,6 +78,8 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
             )
         ), log_path.read_text()
         assert wait_for(lambda: "beat: Starting" in log_path.read_text()), log_path.read_text()
+        assert wait_for(lambda: "Simulator: 30 new" in log_path.read_text()), "the demo catalog is imported"
+        assert "Instagram Likes" in requests.get(base + "/services/", timeout=5).text
 
         # The worker picks a task from the filesystem broker and asks the simulator for the balance.
         enqueue = "from catalog.tasks import providers_refresh_balances as t; t.delay()"
@@ -96,7 +98,7 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
         honcho.wait(timeout=30)
 
     output = log_path.read_text()
-    for name in ("web.1", "worker.1", "beat.1", "simulator.1"):
+    for name in ("web.1", "worker.1", "beat.1", "simulator.1", "catalog.1"):
         assert name in output
     assert "run-test-key" not in output
     time.sleep(0.5)

@@ -166,3 +166,15 @@ def test_the_list_takes_a_constant_number_of_queries(
         response = alice_client.get("/orders/")
     assert response.content.decode().count('class="order-row"') == 25
     assert reload(Order.objects.first()).status == Status.QUEUED
+
+
+def test_the_dashboard_lists_recent_orders(alice_client, customer, likes):
+    orders = [order_place(user=customer, service=likes, link=LINK, quantity=10) for _ in range(6)]
+
+    html = alice_client.get("/dashboard/").content.decode()
+
+    assert html.count('data-status="queued"') == 5
+    assert (
+        f'href="/orders/{orders[-1].public_id}/"' in html
+        and f'href="/orders/{orders[0].public_id}/"' not in html
+    )
