@@ -13,6 +13,24 @@ from .services import (
 from .sync import provider_sync_services
 
 PRICING_FIELDS = {"exchange_rate", "markup_percent", "fixed_rate"}
+UPSTREAM_FIELDS = [
+    "provider",
+    "upstream_id",
+    "upstream_name",
+    "type",
+    "upstream_category",
+    "upstream_description",
+    "rate",
+    "min_quantity",
+    "max_quantity",
+    "refill",
+    "cancel",
+    "dripfeed",
+    "is_available",
+    "raw",
+    "created_at",
+    "updated_at",
+]
 
 
 class ProviderForm(forms.ModelForm):
@@ -137,27 +155,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "category"]
     list_per_page = 100
     actions = ["enable", "disable"]
-    readonly_fields = [
-        "provider",
-        "upstream_id",
-        "upstream_name",
-        "type",
-        "upstream_category",
-        "upstream_description",
-        "rate",
-        "min_quantity",
-        "max_quantity",
-        "refill",
-        "cancel",
-        "dripfeed",
-        "is_available",
-        "cost_rate",
-        "price_rate",
-        "margin_display",
-        "raw",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [*UPSTREAM_FIELDS, "cost_rate", "price_rate", "margin_display"]
     fieldsets = [
         (None, {"fields": ["name", "description", "category", "sort_order", "is_enabled", "refill_days"]}),
         (
@@ -166,26 +164,7 @@ class ServiceAdmin(admin.ModelAdmin):
         ),
         (
             "Upstream (refreshed by every sync)",
-            {
-                "fields": [
-                    "provider",
-                    "upstream_id",
-                    "upstream_name",
-                    "type",
-                    "upstream_category",
-                    "upstream_description",
-                    "rate",
-                    "min_quantity",
-                    "max_quantity",
-                    "refill",
-                    "cancel",
-                    "dripfeed",
-                    "is_available",
-                    "raw",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
+            {"fields": UPSTREAM_FIELDS},
         ),
     ]
 

@@ -58,7 +58,7 @@ def orders_poll(*, order_ids: list[int] | None = None, batch_size: int | None = 
     result = PollResult()
     while batch := _claim(batch_size, order_ids):
         result.batches += 1
-        for provider_orders in _by_provider(batch):
+        for provider_orders in by_provider(batch):
             _poll_provider(provider_orders, result)
         if order_ids is not None:
             break
@@ -66,30 +66,42 @@ def orders_poll(*, order_ids: list[int] | None = None, batch_size: int | None = 
 
 
 def _claim(batch_size: int, order_ids: list[int] | None) -> list[Order]:
-    now = timezone.now()
-    with transaction.atomic():
-        due = Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
-        if order_ids is not None:
-            due = due.filter(pk__in=order_ids)
-        else:
-            due = due.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-        ids = list(
-            due.order_by(F("next_check_at").asc(nulls_first=True), "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if ids:
-            later = now + timedelta(seconds=settings.ORDER_POLL_INTERVAL)
-            Order.objects.filter(pk__in=ids).update(next_check_at=later, last_checked_at=now)
-    if not ids:
-        return []
+    due = Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
+    ids = claim_due(
+        due,
+        ids=order_ids,
+        batch_size=batch_size,
+        interval=settings.ORDER_POLL_INTERVAL,
+        last_checked_at=timezone.now(),
+    )
     return list(Order.objects.filter(pk__in=ids).select_related("provider"))
 
 
-def _by_provider(orders: list[Order]):
+def claim_due(rows, *, ids: list[int] | None, batch_size: int, interval: int, **also) -> list[int]:
+    """Claims up to `batch_size` rows due for a check (or exactly `ids`) by moving their next check
+    `interval` seconds on, under SKIP LOCKED, so that overlapping sweeps split the rows between them."""
+    now = timezone.now()
+    with transaction.atomic():
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        else:
+            rows = rows.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+        claimed = list(
+            rows.order_by(F("next_check_at").asc(nulls_first=True), "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if claimed:
+            later = now + timedelta(seconds=interval)
+            rows.model.objects.filter(pk__in=claimed).update(next_check_at=later, **also)
+    return claimed
+
+
+def by_provider(rows: list, provider_id=lambda row: row.provider_id):
+    """The rows grouped by provider, for one batch of calls per provider."""
     groups = defaultdict(list)
-    for order in orders:
-        groups[order.provider_id].append(order)
+    for row in rows:
+        groups[provider_id(row)].append(row)
     return groups.values()
 
 

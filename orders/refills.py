@@ -5,13 +5,11 @@ before the HTTP call; an ambiguous answer sends them to review and nothing resen
 """
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog import upstream
@@ -19,6 +17,7 @@ from catalog.services import provider_client
 from reseller.bulk import bulk_update
 
 from .models import OPEN_REFILL, POLLED_REFILL, REFILL_FROM_UPSTREAM, Order, Refill, RefillStatus, Status
+from .polling import by_provider, claim_due
 from .services import OrderError
 
 log = logging.getLogger(__name__)
@@ -112,10 +111,7 @@ def _claim_queued(refill_ids: list[int]) -> list[Refill]:
 
 
 def _by_provider(refills: list[Refill]):
-    groups = defaultdict(list)
-    for refill in refills:
-        groups[refill.order.provider_id].append(refill)
-    return groups.values()
+    return by_provider(refills, provider_id=lambda refill: refill.order.provider_id)
 
 
 def _finish_submission(refills: list[Refill], *, status: str, error: str = "") -> None:
@@ -177,20 +173,8 @@ def refills_poll(*, refill_ids: list[int] | None = None, batch_size: int = 1000)
 
 
 def _claim_due(refill_ids: list[int] | None, batch_size: int) -> list[Refill]:
-    now = timezone.now()
-    with transaction.atomic():
-        due = Refill.objects.filter(status__in=POLLED_REFILL).exclude(upstream_id="")
-        if refill_ids is not None:
-            due = due.filter(pk__in=refill_ids)
-        else:
-            due = due.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-        ids = list(
-            due.order_by(F("next_check_at").asc(nulls_first=True), "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        later = now + timedelta(seconds=settings.REFILL_POLL_INTERVAL)
-        Refill.objects.filter(pk__in=ids).update(next_check_at=later)
+    due = Refill.objects.filter(status__in=POLLED_REFILL).exclude(upstream_id="")
+    ids = claim_due(due, ids=refill_ids, batch_size=batch_size, interval=settings.REFILL_POLL_INTERVAL)
     return list(Refill.objects.filter(pk__in=ids).select_related("order__provider"))
 
 
