@@ -67,6 +67,8 @@ class SimulatorConfig:
     latency: float = 0.0  # seconds added before every answer
     hang_seconds: float = 5.0  # how long the "timeout" fault sleeps before answering
     quirks: bool = False
+    fault_rate: float = 0.0  # share of requests that get a random fault from `faults` (demos, soak runs)
+    faults: tuple[str, ...] = ("error", "http500", "html", "broken", "timeout", "reset")
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,10 @@ class Simulator:
         self._clock_offset = 0.0
         self._balance = Decimal(config.balance).quantize(CENTS, ROUND_HALF_UP)
         self._faults: list[_Fault] = []
+        unknown = set(config.faults) - FAULTS
+        if unknown:
+            raise ValueError(f"Unknown faults {sorted(unknown)}; expected some of {sorted(FAULTS)}")
+        self._fault_rng = random.Random(f"faults-{config.seed}")
         self._next_order_id = FIRST_ORDER_ID
         self._next_refill_id = 1
         services = generated_catalog(config.services, config.seed) if config.services else built_in_catalog()
@@ -247,6 +253,8 @@ class Simulator:
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
                     return fault.kind
+            if self.config.fault_rate and self._fault_rng.random() < self.config.fault_rate:
+                return self._fault_rng.choice(self.config.faults)
         return None
 
     @property

@@ -642,3 +642,20 @@ def _wait_for_balance(url, process):
         except requests.ConnectionError:
             time.sleep(0.1)
     raise AssertionError("the simulator did not start")
+
+
+def test_random_faults_hit_the_configured_share_of_requests_deterministically():
+    def faults_seen(seed):
+        simulator = Simulator(SimulatorConfig(key="k", seed=seed, fault_rate=0.25, faults=("error", "html")))
+        return [simulator.take_fault("balance") for _ in range(400)]
+
+    seen = faults_seen(3)
+
+    assert faults_seen(3) == seen
+    assert set(seen) == {None, "error", "html"}
+    assert 60 < sum(fault is not None for fault in seen) < 140
+
+
+def test_an_unknown_fault_name_is_refused():
+    with pytest.raises(ValueError, match="Unknown faults"):
+        Simulator(SimulatorConfig(key="k", faults=("explode",)))

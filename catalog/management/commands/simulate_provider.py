@@ -37,6 +37,15 @@ class Command(BaseCommand):
         parser.add_argument("--refill-reject-share", type=float, default=defaults.refill_reject_share)
         parser.add_argument("--latency", type=float, default=defaults.latency)
         parser.add_argument("--quirks", action="store_true", help="answer with real providers' quirks")
+        parser.add_argument(
+            "--fault-rate", type=float, default=0.0, help="share of requests answered with a random fault"
+        )
+        parser.add_argument(
+            "--faults",
+            default=",".join(defaults.faults),
+            help=f"faults to pick from, comma-separated (default: {','.join(defaults.faults)})",
+        )
+        parser.add_argument("--hang-seconds", type=float, default=defaults.hang_seconds)
 
     def handle(self, *args, **options):
         config = SimulatorConfig(
@@ -51,10 +60,17 @@ class Command(BaseCommand):
             refill_reject_share=options["refill_reject_share"],
             latency=options["latency"],
             quirks=options["quirks"],
+            fault_rate=options["fault_rate"],
+            faults=tuple(f.strip() for f in options["faults"].split(",") if f.strip()),
+            hang_seconds=options["hang_seconds"],
         )
         _ensure_request_log_is_shown()
         try:
-            server = SimulatorServer(Simulator(config), host=options["host"], port=options["port"])
+            simulator = Simulator(config)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        try:
+            server = SimulatorServer(simulator, host=options["host"], port=options["port"])
         except OSError as error:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {error}") from error
         self.stdout.write(f"Simulated provider ready at {server.url} (Ctrl-C to stop)")
