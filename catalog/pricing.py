@@ -7,8 +7,9 @@ panel never sells at a loss through arithmetic.
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from reseller.wallet.money import quantize_amount
+
 RATE_PLACES = Decimal("0.00000001")  # what the database stores for rates (8 decimals)
-AMOUNT_PLACES = 5  # what the database stores for amounts, as the protocol's charges
 HUNDRED = Decimal(100)
 
 
@@ -65,7 +66,7 @@ def units_per_rate(service_type: str) -> int:
 
 def order_amount(*, rate: Decimal, quantity: int, per: int) -> Decimal:
     """What `quantity` costs at `rate` per `per` units, rounded up to the stored precision."""
-    return round_up(rate * quantity / per, AMOUNT_PLACES)
+    return quantize_amount(rate * quantity / per, rounding=ROUND_CEILING)
 
 
 def partial_refund(*, charge: Decimal, remains: int, quantity: int) -> Decimal:
@@ -76,4 +77,4 @@ def partial_refund(*, charge: Decimal, remains: int, quantity: int) -> Decimal:
     if quantity <= 0:
         return Decimal(0)
     undelivered = min(max(remains, 0), quantity)
-    return (charge * undelivered / quantity).quantize(Decimal(1).scaleb(-AMOUNT_PLACES), rounding=ROUND_FLOOR)
+    return quantize_amount(charge * undelivered / quantity, rounding=ROUND_FLOOR)

@@ -1,7 +1,9 @@
 """Money: the one place where amounts are rounded, and how they are shown.
 
 Amounts are stored with 5 decimal places, as the provider protocol's charges are. `quantize_amount` is the
-only rounding: half away from zero (ROUND_HALF_UP), so a charge and its refund round to the same size.
+only rounding: half away from zero (ROUND_HALF_UP) by default; an order's charge rounds up and a partial
+refund rounds down (catalog/pricing.py passes those rules in), so that rounding never loses the panel money
+and never refunds more than was undelivered.
 
 Display never rounds: an amount shows at least the panel currency's decimals (0 for currencies without minor
 units, else 2) and more only when there are non-zero digits past them, so a balance of 0.00123 USD does not
@@ -18,9 +20,13 @@ STORED_QUANTUM = Decimal(1).scaleb(-STORED_PLACES)  # 0.00001
 MAX_ABS_AMOUNT = Decimal(10) ** (20 - STORED_PLACES)
 
 
-def quantize_amount(value: Decimal | int | str) -> Decimal:
+def quantize_amount(value: Decimal | int | str, rounding: str = ROUND_HALF_UP) -> Decimal:
     """The stored form of an amount: a finite Decimal with exactly 5 places. Floats are refused, since
-    they cannot say 0.1 exactly."""
+    they cannot say 0.1 exactly.
+
+    Rounding is half away from zero unless the caller's rule says otherwise: an order's charge rounds up
+    (ROUND_CEILING, never undercharging), a partial refund rounds down (ROUND_FLOOR, never refunding more
+    than the undelivered share). Those are the only other two, both in catalog/pricing.py."""
     if isinstance(value, float):
         raise TypeError("Money must be a Decimal (or int or str), never a float.")
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
@@ -33,7 +39,7 @@ def quantize_amount(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"{value!r} is not an amount of money.")
     if abs(amount) >= MAX_ABS_AMOUNT:
         raise ValueError(f"{value} is too large an amount.")
-    amount = amount.quantize(STORED_QUANTUM, rounding=ROUND_HALF_UP)
+    amount = amount.quantize(STORED_QUANTUM, rounding=rounding)
     if abs(amount) >= MAX_ABS_AMOUNT:  # 999999999999999.999995 rounds up past the limit
         raise ValueError(f"{value} is too large an amount.")
     return amount
