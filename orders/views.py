@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reseller.wallet.money import format_money
 from reseller.wallet.selectors import wallet_balance
 
 from .cancels import cancel_problem, orders_cancel
@@ -39,7 +40,9 @@ def order_new(request):
         except OrderError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"Order {order.pk} placed: {order.quantity:,} for {order.charge}.")
+            messages.success(
+                request, f"Order {order.pk} placed: {order.quantity:,} for {format_money(order.charge)}."
+            )
             return redirect(order)
     context = {"form": form, "quote": _quote(request, form.data or None)}
     return render(request, "orders/order_new.html", context, status=422 if form.errors else 200)
@@ -87,6 +90,7 @@ def order_list(request):
     _with_actions(page.object_list)
     context = {
         "page": page,
+        "any_refillable": any(order.refill_problem is None for order in page.object_list),
         "status": status,
         "search": search,
         "statuses": Status.choices,

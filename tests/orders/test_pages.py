@@ -78,7 +78,7 @@ def test_placing_an_order_from_the_form(alice_client, customer, likes):
     assert response.status_code == 302 and response["Location"] == f"/orders/{order.public_id}/"
     assert (order.user, order.quantity, order.charge) == (customer, 1000, Decimal("0.546"))
     page = alice_client.get(response["Location"]).content.decode()
-    assert f"Order {order.pk} placed" in page and "Queued" in page
+    assert f"Order {order.pk} placed: 1,000 for 0.546 USD." in page and "Queued" in page
 
 
 @pytest.mark.parametrize(

@@ -163,3 +163,12 @@ def test_poll_refills_prints_what_it_did(customer, completed, simulator):
     call_command("poll_refills", stdout=out)
 
     assert out.getvalue() == "1 refills checked, 0 changed, 0 errors, 1 status calls.\n"
+
+
+def test_the_bulk_refill_button_shows_only_when_a_row_can_be_refilled(alice, customer, followers, simulator):
+    place(customer, followers)
+    assert "Refill selected" not in alice.get("/orders/").content.decode()
+
+    finish(simulator, place(customer, followers))
+
+    assert "Refill selected" in alice.get("/orders/").content.decode()
