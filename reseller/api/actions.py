@@ -21,8 +21,10 @@ from typing import Any
 from django.conf import settings
 
 from catalog.services import service_rate_for
-from orders.models import Order
+from orders.cancels import orders_cancel
+from orders.models import Order, RefillStatus
 from orders.models import Status as OrderStatus
+from orders.refills import refill_request, refill_request_many
 from orders.services import OrderError, order_place
 from reseller.wallet.selectors import wallet_balance
 
@@ -55,14 +57,14 @@ ORDER_STATUS_TEXT = {
     OrderStatus.FAILED: "Canceled",
 }
 REFILL_STATUS_TEXT = {
-    "queued": "Pending",
-    "submitting": "Pending",
-    "needs_review": "Pending",
-    "pending": "Pending",
-    "in_progress": "In progress",
-    "completed": "Completed",
-    "rejected": "Rejected",
-    "failed": "Rejected",
+    RefillStatus.QUEUED: "Pending",
+    RefillStatus.SUBMITTING: "Pending",
+    RefillStatus.NEEDS_REVIEW: "Pending",
+    RefillStatus.PENDING: "Pending",
+    RefillStatus.IN_PROGRESS: "In progress",
+    RefillStatus.COMPLETED: "Completed",
+    RefillStatus.REJECTED: "Rejected",
+    RefillStatus.FAILED: "Rejected",
 }
 # OrderError.code from order placement -> the text clients know ("min" and "max" keep their own message,
 # "Quantity less than minimal N"; anything else unforeseen keeps its message too).
@@ -281,8 +283,6 @@ def balance(call: Call) -> dict:
 
 
 def refill(call: Call) -> dict:
-    from orders.refills import refill_request
-
     order = _orders_by_token(call, [call.get("order")])[call.get("order")]
     if order is None:
         raise ApiError(INCORRECT_ORDER_ID)
@@ -294,8 +294,6 @@ def refill(call: Call) -> dict:
 
 
 def refills(call: Call) -> list[dict]:
-    from orders.refills import refill_request_many
-
     orders = _orders_by_token(call, split_ids(call.data["orders"]))
     results = refill_request_many(user=call.user, orders=[o for o in orders.values() if o is not None])
     answer = []
@@ -335,8 +333,6 @@ def refill_statuses(call: Call) -> list[dict]:
 
 
 def cancel(call: Call) -> list[dict]:
-    from orders.cancels import orders_cancel
-
     tokens = split_ids(call.data["orders"]) if call.get("orders") else [call.get("order")]
     orders = _orders_by_token(call, tokens)
     results = orders_cancel(user=call.user, orders=[o for o in orders.values() if o is not None])

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from catalog.models import Service
-from orders.models import Order
+from orders.models import Order, Refill
 from orders.selectors import sellable_services
 
 from .models import IdempotencyKey
@@ -33,10 +33,8 @@ def api_orders_for_user(*, user, order_ids: Iterable[int]) -> dict[int, Order]:
     }
 
 
-def api_refills_for_user(*, user, refill_ids: Iterable[int]) -> dict:
+def api_refills_for_user(*, user, refill_ids: Iterable[int]) -> dict[int, Refill]:
     """The customer's own refills among these ids, by id."""
-    from orders.models import Refill  # the refills feature lands separately
-
     ids = set(refill_ids)
     if not ids:
         return {}

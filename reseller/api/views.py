@@ -70,6 +70,7 @@ def endpoint(request):
     return response
 
 
+@csrf_exempt
 def not_found(request, rest=""):
     """Anything under /api/v2/ that is not the endpoint: JSON too, never the HTML 404 page."""
     return _answer({"error": "Not found"}, status=404)

@@ -6,7 +6,6 @@ test moves its clock. An order placed on B must reach A and the simulator, and i
 and refill must come back.
 """
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -22,8 +21,9 @@ from catalog import upstream
 from catalog.models import Provider, Service
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
-from orders.models import Order, Status
+from orders.models import Order, Refill, RefillStatus, Status
 from orders.polling import orders_poll
+from orders.refills import refill_request, refills_poll, refills_submit
 from orders.services import order_place, order_submit
 from reseller.wallet.models import Wallet
 from tests.conftest import SIMULATOR_KEY
@@ -182,16 +182,9 @@ def test_an_order_on_b_flows_to_a_and_the_simulator_and_its_partial_refund_flows
     assert a_client(panel_a).balance().amount == Decimal("100") - Decimal("0.546") + Decimal("0.2184")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("orders.refills") is None,
-    reason="orders/refills.py (the refills issue) has not landed yet: no refill to chain",
-)
 def test_a_refill_on_b_flows_to_a_and_the_simulator_and_its_status_flows_back(
     panel_a, panel_b_provider, simulator
 ):
-    from orders.models import Refill, RefillStatus
-    from orders.refills import refill_request, refills_poll, refills_submit
-
     bob = funded_user("100", username="bob")
     followers = Service.objects.get(
         provider=panel_b_provider, upstream_name="Instagram Followers [Real, 30 days refill]"

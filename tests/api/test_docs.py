@@ -29,7 +29,7 @@ def test_the_page_is_public_and_documents_every_action_from_the_definitions(clie
             assert f"<code>{param.name}</code>" in section
         assert "curl -X POST http://testserver/api/v2" in section
         assert 'requests.post(\n    "http://testserver/api/v2"' in section
-    assert "Log in" in page and "Create API key" not in page
+    assert "to create your API key" in page and "Create API key" not in page
 
 
 def test_the_nav_links_to_the_page(client):

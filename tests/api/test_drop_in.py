@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def our_api(live_server, alice):
-    return upstream.Client(f"{live_server.url}/api/v2", alice.key)
+    client = upstream.Client(f"{live_server.url}/api/v2", alice.key)
+    yield client
+    # The client pools kept-alive connections per URL for the whole process; this server is going away.
+    upstream._sessions.pop(client.url).close()
 
 
 def test_our_client_reads_our_catalog_and_balance(our_api, likes):

@@ -80,8 +80,8 @@ def test_other_methods_get_a_json_error(client, alice, method):
 
 
 @pytest.mark.parametrize("path", ["/api/v2/foo", "/api/v2/orders/1/", "/api/v2//"])
-def test_a_wrong_path_under_the_endpoint_is_json_never_html(client, path):
-    response = client.post(path, {"action": "balance"})
+def test_a_wrong_path_under_the_endpoint_is_json_never_html(path):
+    response = Client(enforce_csrf_checks=True).post(path, {"action": "balance"})
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
