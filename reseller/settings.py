@@ -217,6 +217,7 @@ ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
 # Refills
 REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)  # after completion; a service may override
 REFILL_POLL_INTERVAL = env.int("REFILL_POLL_INTERVAL", default=300)  # seconds between checks of one refill
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=72)  # how long an Idempotency-Key is kept
 WALLET_PAGE_SIZE = env.int("WALLET_PAGE_SIZE", default=25)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PANEL_NAME}] "
 MFA_TOTP_ISSUER = PANEL_NAME
@@ -274,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-orders": {"task": "orders.tasks.orders_sweep", "schedule": 120, "options": {"expires": 110}},
     "poll-refills": {"task": "orders.tasks.refills_poll", "schedule": 120, "options": {"expires": 110}},
+    "purge-idempotency-keys": {
+        "task": "reseller.api.tasks.idempotency_keys_purge",
+        "schedule": crontab(minute=17),
+    },
 }
 
 LOGGING = {

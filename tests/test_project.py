@@ -129,3 +129,48 @@ def test_demo_data_is_idempotent():
     assert list(Provider.objects.values_list("name", "api_url")) == [
         ("Simulator", "http://127.0.0.1:9999/api/v2")
     ]
+
+
+def test_the_web_server_access_log_never_shows_query_strings(tmp_path):
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "RESELLER_VAR_DIR": str(tmp_path),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "reseller.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz?key=QUERY-SECRET-123456", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert answer.status_code == 200
+    assert '"GET /healthz"' in log.read_text()
+    assert "QUERY-SECRET" not in log.read_text()

@@ -68,6 +68,8 @@ class StaffTwoFactorMiddleware:
         url_name = (match.url_name or "") if match else ""
         if url_name.startswith(self.EXEMPT_URL_NAME_PREFIXES) or url_name == "healthz":
             return None
+        if match and match.app_name == "api" and url_name != "docs":
+            return None  # the API authenticates by key, never by this session, and answers JSON only
         if is_mfa_enabled(user, types=[Authenticator.Type.TOTP]):
             return None
         messages.warning(request, "Staff accounts must set up two-factor authentication first.")

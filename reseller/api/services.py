@@ -3,9 +3,11 @@
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .models import IdempotencyKey
 from .selectors import idempotency_key_get
@@ -43,3 +45,10 @@ def idempotent_answer(*, user, key: str, fingerprint: str, produce: Callable[[],
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused(key)
     return stored.answer
+
+
+def idempotency_keys_purge(*, older_than_hours: int) -> int:
+    """Forgets stored answers older than the window in which clients retry; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

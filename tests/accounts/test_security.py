@@ -172,3 +172,12 @@ def test_when_required_customers_are_not_asked_for_two_factor(client, settings):
     client.force_login(UserFactory())
 
     assert client.get(reverse("wallet:dashboard")).status_code == 200
+
+
+def test_when_required_the_api_still_answers_json_to_a_staff_browser(client, settings):
+    settings.STAFF_REQUIRE_2FA = True
+    client.force_login(StaffFactory())
+
+    response = client.post("/api/v2", {"action": "balance"})
+
+    assert response.status_code == 200 and response.json() == {"error": "Invalid API key"}

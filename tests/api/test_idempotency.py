@@ -116,3 +116,22 @@ def test_two_racing_retries_with_the_same_key_place_one_order(alice, likes, simu
     assert answers == [{"order": order.pk}] * 4
     assert Wallet.objects.get(user=alice.user).balance == Decimal("100") - order.charge
     assert len(simulator.simulator.orders) == 1, "one order upstream too"
+
+
+@pytest.mark.django_db
+def test_old_idempotency_keys_are_purged_and_recent_ones_kept(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reseller.api.models import IdempotencyKey
+    from reseller.api.tasks import idempotency_keys_purge
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    old = IdempotencyKey.objects.create(user=user, key="old", fingerprint="x")
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=73))
+    IdempotencyKey.objects.create(user=user, key="new", fingerprint="y")
+
+    assert idempotency_keys_purge() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
