@@ -87,7 +87,7 @@ class ProviderAdmin(admin.ModelAdmin):
             count = services_reprice(services=Service.objects.filter(provider=obj))
             self.message_user(request, f"{count} service price(s) updated.")
 
-    @admin.action(description="Test connection (shows the balance)")
+    @admin.action(description="Test connection (shows the balance)", permissions=["change"])
     def test_connection(self, request, queryset):
         for provider in queryset:
             try:
@@ -99,7 +99,7 @@ class ProviderAdmin(admin.ModelAdmin):
                     request, f"{provider.name}: connected, balance {balance.amount} {balance.currency}"
                 )
 
-    @admin.action(description="Sync services now")
+    @admin.action(description="Sync services now", permissions=["change"])
     def sync_now(self, request, queryset):
         for provider in queryset:
             try:
@@ -182,14 +182,14 @@ class ServiceAdmin(admin.ModelAdmin):
         if PRICING_FIELDS & set(form.changed_data):
             services_reprice(services=Service.objects.filter(pk=obj.pk))
 
-    @admin.action(description="Enable selected services")
+    @admin.action(description="Enable selected services", permissions=["change"])
     def enable(self, request, queryset):
         count, refused = services_set_enabled(services=queryset, enabled=True)
         self.message_user(request, f"{count} service(s) enabled.")
         for reason in refused:
             self.message_user(request, reason, messages.WARNING)
 
-    @admin.action(description="Disable selected services")
+    @admin.action(description="Disable selected services", permissions=["change"])
     def disable(self, request, queryset):
         count, _ = services_set_enabled(services=queryset, enabled=False)
         self.message_user(request, f"{count} service(s) disabled.")

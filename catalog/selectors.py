@@ -1,5 +1,7 @@
 from django.db.models import Q, QuerySet
 
+from reseller.params import whole_number
+
 from .models import Category, Service
 
 
@@ -15,8 +17,8 @@ def service_list_for_catalog(*, search: str = "", category_id: int | None = None
             | Q(name="", upstream_name__icontains=search)
             | Q(category__name__icontains=search)
         )
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (number := whole_number(search.lstrip("#"))) is not None:
+            match |= Q(pk=number)
         services = services.filter(match)
     return services.order_by("category__sort_order", "category__name", "sort_order", "id")
 

@@ -282,13 +282,17 @@ def _session_for(url: str) -> requests.Session:
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request provably never reached the provider."""
+    """True when the request provably never reached the provider.
+
+    TLS and proxy errors are not on the list: they also happen while reading an answer to a request that
+    was sent, and the two cannot be told apart reliably, so they count as ambiguous.
+    """
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.InvalidURL):
         return True
     if isinstance(exc, requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema):
         return True
     if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.ProxyError):
-        return True
+        return False
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the cause

@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from reseller.params import whole_number
+
 from .selectors import category_list_for_catalog, service_list_for_catalog
 from .services import service_rate_for
 
@@ -13,7 +15,7 @@ from .services import service_rate_for
 def service_list(request):
     search = request.GET.get("q", "")[:100]
     category = request.GET.get("category", "")
-    category_id = int(category) if category.isdigit() else None
+    category_id = whole_number(category)
     services = service_list_for_catalog(search=search, category_id=category_id)
     page = Paginator(services, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     for service in page:

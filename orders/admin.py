@@ -111,18 +111,20 @@ class OrderAdmin(admin.ModelAdmin):
 
     # Actions on many orders -------------------------------------------------------------------------------
 
-    @admin.action(description="Poll now")
+    @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request, queryset):
         result = orders_poll(order_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Polled: {result}.")
 
-    @admin.action(description="Resubmit (only orders that need review and are not upstream)")
+    @admin.action(
+        description="Resubmit (only orders that need review and are not upstream)", permissions=["change"]
+    )
     def resubmit(self, request, queryset):
         self._each(
             request, queryset, lambda order: order_resubmit(order=order, by=request.user), "resubmitted"
         )
 
-    @admin.action(description="Fail and refund (orders never placed upstream)")
+    @admin.action(description="Fail and refund (orders never placed upstream)", permissions=["change"])
     def fail_and_refund(self, request, queryset):
         reason = "The order could not be placed. Your balance was refunded."
         self._each(
@@ -157,7 +159,7 @@ class OrderAdmin(admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "review_statuses": [Status.NEEDS_REVIEW, Status.SUBMITTING]}
+        extra_context = {**(extra_context or {}), "review_statuses": [Status.NEEDS_REVIEW]}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def upstream_id_view(self, request, pk):
@@ -232,12 +234,12 @@ class RefillAdmin(admin.ModelAdmin):
     def provider(self, obj):
         return obj.order.provider
 
-    @admin.action(description="Poll now")
+    @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request, queryset):
         result = refills_poll(refill_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Polled: {result}.")
 
-    @admin.action(description="Mark rejected")
+    @admin.action(description="Mark rejected", permissions=["change"])
     def mark_rejected(self, request, queryset):
         count = sum(refill_mark_rejected(refill=refill) for refill in queryset)
         self.message_user(request, f"{count} refill(s) marked rejected.")

@@ -1,6 +1,7 @@
 from django import forms
 
 from catalog.models import Category, Service
+from reseller.params import whole_number
 
 from .selectors import sellable_categories, sellable_services
 
@@ -15,11 +16,13 @@ class OrderForm(forms.Form):
     link = forms.CharField(max_length=4096, required=False)
     quantity = forms.CharField(max_length=20, required=False)
     comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    # One per form shown: a second submission of the same form returns the first order, never a second.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = sellable_categories()
         category = self.data.get("category") if self.is_bound else self.initial.get("category")
-        category_id = int(category) if str(category or "").isdigit() else None
+        category_id = whole_number(category)
         self.fields["service"].queryset = sellable_services(category_id=category_id)
         self.fields["service"].error_messages["invalid_choice"] = "This service is not available."

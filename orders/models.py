@@ -72,6 +72,18 @@ class Order(models.Model):
     cost_rate = models.DecimalField("cost per 1000", **RATE)
     charge = models.DecimalField(**MONEY)
     cost = models.DecimalField(**MONEY, help_text="Expected cost at placement (panel currency).")
+    exchange_rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        default=1,
+        help_text="The provider's rate to the panel currency then.",
+    )
+    client_token = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The order form's, against double submits.",
+    )
     refund = models.DecimalField(**MONEY, default=0)
     # Where it stands
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -100,6 +112,11 @@ class Order(models.Model):
                 fields=["provider", "upstream_id"],
                 condition=~Q(upstream_id=""),
                 name="one_order_per_upstream_id",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_token"],
+                condition=~Q(client_token=""),
+                name="one_order_per_form_submission",
             ),
             models.CheckConstraint(
                 condition=Q(refund__gte=0) & Q(refund__lte=models.F("charge")), name="refund_within_charge"
@@ -143,7 +160,7 @@ class Order(models.Model):
         """What the provider says it charged, in the panel currency, once it has said; else the expected."""
         if self.upstream_charge is None:
             return self.cost
-        return self.upstream_charge * self.provider.exchange_rate
+        return self.upstream_charge * self.exchange_rate
 
     @property
     def profit(self):

@@ -161,6 +161,10 @@ def _take(order: Order, answer: upstream.OrderStatus, now, events: list) -> obje
     if answer.charge is not None:
         order.upstream_charge = answer.charge
     new_status = FROM_UPSTREAM[answer.status]
+    if new_status == Status.PARTIAL and answer.remains is None:
+        # Without remains the refund cannot be known; Partial is final, so wait for a full answer.
+        order.poll_error = "Partial without remains: waiting for the provider to say how many"
+        return None
     if new_status == order.status:
         return None
     if new_status not in TRANSITIONS[order.status]:
@@ -176,6 +180,5 @@ def _take(order: Order, answer: upstream.OrderStatus, now, events: list) -> obje
     if new_status == Status.CANCELED:
         return order.charge
     if new_status == Status.PARTIAL:
-        remains = order.remains if order.remains is not None else 0
-        return pricing.partial_refund(charge=order.charge, remains=remains, quantity=order.quantity)
+        return pricing.partial_refund(charge=order.charge, remains=order.remains, quantity=order.quantity)
     return None

@@ -137,6 +137,16 @@ def _store_refill_ids(by_order: dict[str, Refill], answers: dict) -> None:
     )
 
 
+def refills_sweep() -> int:
+    """Refills stuck in submitting (the worker stopped after sending, perhaps) go to review: never resent."""
+    stuck_before = timezone.now() - timedelta(seconds=settings.ORDER_SUBMIT_STUCK_AFTER)
+    return Refill.objects.filter(status=RefillStatus.SUBMITTING, submitted_at__lt=stuck_before).update(
+        status=RefillStatus.NEEDS_REVIEW,
+        error="The request may not have reached the provider; check there before asking again.",
+        updated_at=timezone.now(),
+    )
+
+
 def refills_fail_unreachable(*, refill_ids: list[int]) -> int:
     """After the last retry: the provider never got these requests."""
     return Refill.objects.filter(pk__in=refill_ids, status=RefillStatus.QUEUED).update(

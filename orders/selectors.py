@@ -1,7 +1,8 @@
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Category, Service
+from catalog.models import SELLABLE_TYPES, Category, Service
+from reseller.params import whole_number
 
 from .models import Order
 
@@ -13,8 +14,8 @@ def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet
     search = search.strip()
     if search:
         match = Q(link__icontains=search)
-        if search.lstrip("#").isdigit():
-            match |= Q(pk=int(search.lstrip("#")))
+        if (number := whole_number(search.lstrip("#"))) is not None:
+            match |= Q(pk=number)
         orders = orders.filter(match)
     return orders.order_by("-id")
 
@@ -32,7 +33,7 @@ def orders_for_user_by_public_id(*, user, public_ids: list[str]) -> list[Order]:
 
 def sellable_services(*, category_id: int | None = None) -> QuerySet[Service]:
     services = Service.objects.filter(
-        is_enabled=True, provider__is_active=True, type__in=("Default", "Package", "Custom Comments")
+        is_enabled=True, provider__is_active=True, type__in=SELLABLE_TYPES
     ).select_related("provider", "category")
     if category_id:
         services = services.filter(category_id=category_id)

@@ -19,7 +19,9 @@ from django.utils import timezone
 from catalog import pricing, upstream
 from catalog.models import Service
 from catalog.services import provider_client, service_rate_for
+from reseller.params import whole_number
 from reseller.wallet.models import LedgerEntry
+from reseller.wallet.selectors import wallet_balance
 from reseller.wallet.services import DuplicateRefund, InsufficientFunds, Move, wallet_move, wallet_moves
 
 from .models import FINAL, TRANSITIONS, Order, OrderEvent, Status
@@ -49,10 +51,13 @@ class Outcome(enum.Enum):
 
 
 def order_quote(*, user, service: Service, quantity: int) -> tuple[Decimal, Decimal]:
-    """(rate, charge) this customer would pay now."""
+    """(rate, charge) this customer would pay now. Raises OrderError for a total too large to store."""
     rate = service_rate_for(service=service, user=user)
     per = pricing.units_per_rate(service.type)
-    return rate, pricing.order_amount(rate=rate, quantity=quantity, per=per)
+    try:
+        return rate, pricing.order_amount(rate=rate, quantity=quantity, per=per)
+    except ValueError:
+        raise OrderError("The total is too large for one order.", code="quantity", field="quantity") from None
 
 
 def order_validate(
@@ -66,6 +71,25 @@ def order_validate(
     link = _clean_link(link)
     quantity, comments = _clean_quantity(service, quantity, comments)
     return link, quantity, comments
+
+
+def order_preview(*, user, service: Service, link: str, quantity, comments: str = "") -> dict:
+    """What the order form shows as the customer types: the rate, each field's problem, and, once the
+    quantity is valid, the total and the balance after it."""
+    preview = {"service": service, "balance": wallet_balance(user=user)}
+    preview["errors"] = order_problems(service=service, link=link, quantity=quantity, comments=comments)
+    if not link:
+        preview["errors"].pop("link", None)  # no complaint about a link not typed yet
+    preview["rate"], _ = order_quote(user=user, service=service, quantity=0)
+    if not {"quantity", "comments"} & preview["errors"].keys():
+        count, _ = order_quantity(service=service, quantity=quantity, comments=comments)
+        try:
+            _, preview["total"] = order_quote(user=user, service=service, quantity=count)
+        except OrderError as exc:
+            preview["errors"][exc.field] = exc.message
+        else:
+            preview["balance_after"] = preview["balance"] - preview["total"]
+    return preview
 
 
 def order_problems(*, service: Service, link: str, quantity, comments: str = "") -> dict[str, str]:
@@ -116,19 +140,30 @@ def order_quantity(*, service: Service, quantity: int | str | None, comments: st
 
 
 def _whole_number(value) -> int:
-    text = str(value if value is not None else "").strip()
-    if not text.isdigit() or len(text) > 12:
+    number = whole_number(value, max_digits=12)
+    if number is None:
         raise OrderError("Quantity must be a whole number.", code="quantity", field="quantity")
-    return int(text)
+    return number
 
 
 def order_place(
-    *, user, service: Service | None, link: str, quantity: int | str | None = None, comments: str = ""
+    *,
+    user,
+    service: Service | None,
+    link: str,
+    quantity: int | str | None = None,
+    comments: str = "",
+    client_token: str = "",
 ) -> Order:
     """Charges the customer and creates the order in one transaction; submission is queued after commit.
 
-    Raises OrderError (nothing charged or created) for bad input or insufficient funds.
+    A `client_token` (the order form sends one per form shown) makes a repeated submission return the
+    order it already placed instead of charging again. Raises OrderError (nothing charged or created) for
+    bad input or insufficient funds.
     """
+    client_token = (client_token or "")[:64]
+    if client_token and (placed := Order.objects.filter(user=user, client_token=client_token).first()):
+        return placed
     link, quantity, comments = order_validate(
         service=service, link=link, quantity=quantity, comments=comments
     )
@@ -150,6 +185,8 @@ def order_place(
                 cost_rate=service.cost_rate,
                 charge=charge,
                 cost=cost,
+                exchange_rate=service.provider.exchange_rate,
+                client_token=client_token,
             )
             OrderEvent.objects.create(order=order, new_status=Status.QUEUED, source=Source.PLACEMENT)
             wallet_move(
@@ -161,6 +198,10 @@ def order_place(
             )
     except InsufficientFunds as exc:
         raise OrderError(str(exc), code="funds") from None
+    except IntegrityError:
+        if client_token:  # the same form, submitted twice at once: the other request placed it
+            return Order.objects.get(user=user, client_token=client_token)
+        raise
     _enqueue_submission(order.pk)
     return order
 
@@ -299,7 +340,7 @@ def order_submit(*, order_id: int) -> Outcome:
         return Outcome.AMBIGUOUS
     try:
         with transaction.atomic():
-            _move(
+            moved = _move(
                 order,
                 Status.PENDING,
                 source=Source.SUBMISSION,
@@ -310,7 +351,27 @@ def order_submit(*, order_id: int) -> Outcome:
     except IntegrityError:
         _to_review(order, f"The provider answered order id {upstream_id}, which another order already has.")
         return Outcome.AMBIGUOUS
+    if not moved:
+        _keep_lost_upstream_id(order, upstream_id)
+        return Outcome.AMBIGUOUS
     return Outcome.PLACED
+
+
+def _keep_lost_upstream_id(order: Order, upstream_id: str) -> None:
+    """The order left `submitting` while its `add` was in flight (the sweeper gave up on it): the provider
+    has it anyway. Its id must not be lost, or we pay for an order nobody follows."""
+    current = Order.objects.get(pk=order.pk)
+    note = f"Upstream order {upstream_id} was placed while the order was {current.get_status_display()}."
+    log.error("order %s: %s", order.pk, note)
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk, upstream_id="").update(upstream_id=upstream_id)
+        OrderEvent.objects.create(
+            order=order,
+            old_status=current.status,
+            new_status=current.status,
+            source=Source.SUBMISSION,
+            note=note,
+        )
 
 
 def _add_fields(order: Order) -> dict:
@@ -360,12 +421,13 @@ def order_resubmit(*, order: Order, by) -> None:
 
 
 def order_set_upstream_id(*, order: Order, upstream_id: str, by) -> None:
-    """An operator found the order upstream: record its id and let polling take over."""
+    """An operator found the order upstream: record its id and let polling take over. Only for orders in
+    review: one still submitting may be placed by its worker any moment."""
     try:
         upstream_id = upstream.parse_id(upstream_id)
     except ValueError:
         raise OrderError("Enter the provider's order id (digits).") from None
-    if order.status not in (Status.NEEDS_REVIEW, Status.SUBMITTING):
+    if order.status != Status.NEEDS_REVIEW:
         raise OrderError("Only orders that need review can be given an upstream id.")
     try:
         with transaction.atomic():
@@ -386,8 +448,10 @@ def order_set_upstream_id(*, order: Order, upstream_id: str, by) -> None:
 
 
 def order_fail_and_refund(*, order: Order, reason: str, by) -> None:
-    if order.status not in (Status.QUEUED, Status.SUBMITTING, Status.NEEDS_REVIEW):
-        raise OrderError("Only orders that were never placed upstream can be failed here.")
+    if order.status not in (Status.QUEUED, Status.NEEDS_REVIEW):
+        raise OrderError(
+            "Only queued orders and orders in review (never placed upstream) can be failed here."
+        )
     if not _fail(order, reason=reason or "Failed by an operator.", source=Source.OPERATOR, by=by):
         raise OrderError("The order changed meanwhile; reload and try again.")
 

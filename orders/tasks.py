@@ -32,8 +32,14 @@ def orders_poll():
 def orders_sweep():
     """Beat: stuck submissions to review, lost queued orders re-queued."""
     reviewed, requeued = services.orders_sweep()
-    if reviewed or requeued:
-        log.warning("sweep: %d orders sent to review, %d re-queued", reviewed, requeued)
+    refills_reviewed = refills.refills_sweep()
+    if reviewed or requeued or refills_reviewed:
+        log.warning(
+            "sweep: %d orders sent to review, %d re-queued; %d refills sent to review",
+            reviewed,
+            requeued,
+            refills_reviewed,
+        )
 
 
 @shared_task(bind=True, max_retries=settings.ORDER_SUBMIT_MAX_RETRIES)

@@ -1,3 +1,4 @@
+import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from .forms import OrderForm
 from .models import Status
 from .refills import refill_problem, refill_request, refill_request_many
 from .selectors import order_get_for_user, order_list_for_user, orders_for_user_by_public_id
-from .services import OrderError, order_place, order_problems, order_quantity, order_quote
+from .services import OrderError, order_place, order_preview
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 
@@ -23,7 +24,8 @@ STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request):
-    form = OrderForm(request.POST or None, initial={"category": request.GET.get("category")})
+    initial = {"category": request.GET.get("category"), "client_token": uuid.uuid4().hex}
+    form = OrderForm(request.POST or None, initial=initial)
     if request.htmx and request.htmx.trigger_name == "category":
         form = OrderForm(request.GET)
         return render(request, "orders/order_new.html#service-field", {"form": form})
@@ -36,6 +38,7 @@ def order_new(request):
                 link=data["link"],
                 quantity=data["quantity"],
                 comments=data["comments"],
+                client_token=data["client_token"],
             )
         except OrderError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -55,7 +58,7 @@ def quote(request):
 
 
 def _quote(request, data) -> dict:
-    """What the order summary shows while the customer fills the form: limits, total, messages."""
+    """The order summary for the form's current fields (empty until a service is chosen)."""
     if not data:
         return {}
     form = OrderForm(data)
@@ -63,19 +66,8 @@ def _quote(request, data) -> dict:
     service = form.cleaned_data.get("service")
     if service is None:
         return {}
-    quote = {"service": service, "balance": wallet_balance(user=request.user)}
-    raw = {name: form.cleaned_data.get(name) or "" for name in ("link", "quantity", "comments")}
-    quote["errors"] = order_problems(service=service, **raw)
-    if not raw["link"]:
-        quote["errors"].pop("link", None)  # no complaint about a link not typed yet
-    try:
-        quantity, _ = order_quantity(service=service, quantity=raw["quantity"], comments=raw["comments"])
-    except OrderError:
-        quantity = 0
-    quote["rate"], quote["total"] = order_quote(user=request.user, service=service, quantity=quantity)
-    if quantity:
-        quote["balance_after"] = quote["balance"] - quote["total"]
-    return quote
+    fields = {name: form.cleaned_data.get(name) or "" for name in ("link", "quantity", "comments")}
+    return order_preview(user=request.user, service=service, **fields)
 
 
 @login_required

@@ -26,6 +26,7 @@ from orders.models import Order, RefillStatus
 from orders.models import Status as OrderStatus
 from orders.refills import refill_request, refill_request_many
 from orders.services import OrderError, order_place
+from reseller.params import whole_number
 from reseller.wallet.selectors import wallet_balance
 
 from .selectors import api_orders_for_user, api_refills_for_user, api_service_get, api_service_list
@@ -173,10 +174,7 @@ def money(amount: Decimal) -> str:
 
 
 def parse_id(text: str) -> int | None:
-    text = (text or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
-        return int(text)
-    return None
+    return whole_number(text, max_digits=MAX_ID_DIGITS)
 
 
 def split_ids(text: str) -> list[str]:

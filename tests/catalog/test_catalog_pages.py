@@ -96,7 +96,19 @@ def test_pages_keep_the_filters(client):
     assert third.count('class="service-row"') == 2
 
 
-@pytest.mark.parametrize("params", [{"category": "abc"}, {"page": "999"}, {"page": "-1"}, {"q": "x" * 500}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": "abc"},
+        {"category": "²"},
+        {"category": "9" * 25},
+        {"q": "²"},
+        {"q": "#" + "9" * 30},
+        {"page": "999"},
+        {"page": "-1"},
+        {"q": "x" * 500},
+    ],
+)
 def test_odd_parameters_still_give_a_page(client, params):
     make_services(3)
 

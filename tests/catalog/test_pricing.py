@@ -83,3 +83,30 @@ def test_a_discount_lowers_the_price_down_to_cost_at_most():
         "11.70"
     )
     assert pricing.customer_rate(price=price, cost=cost, discount_percent=Decimal(90), decimals=2) == cost
+
+
+@given(
+    st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("100000"), places=5),
+    st.integers(min_value=1, max_value=10**9),
+    st.integers(min_value=-(10**9), max_value=2 * 10**9),
+)
+def test_a_partial_refund_never_exceeds_the_undelivered_share(charge, quantity, remains):
+    refund = pricing.partial_refund(charge=charge, remains=remains, quantity=quantity)
+    undelivered = min(max(remains, 0), quantity)
+    exact = charge * undelivered / quantity
+
+    assert 0 <= refund <= exact <= charge
+    assert exact - refund < Decimal("0.00001")
+    assert refund == refund.quantize(Decimal("0.00001"))
+
+
+@given(
+    st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("100000"), places=8),
+    st.integers(min_value=1, max_value=10**7),
+    st.sampled_from([1, 1000]),
+)
+def test_an_order_amount_rounds_up_so_the_panel_never_undercharges(rate, quantity, per):
+    amount = pricing.order_amount(rate=rate, quantity=quantity, per=per)
+    exact = rate * quantity / per
+
+    assert exact <= amount < exact + Decimal("0.00001")

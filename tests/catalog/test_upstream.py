@@ -518,3 +518,19 @@ def test_amounts_read_the_same_as_strings_or_numbers(amount):
 @given(st.integers(min_value=0, max_value=10**12))
 def test_ids_are_canonical_whether_int_or_string(number):
     assert upstream.parse_id(number) == upstream.parse_id(str(number)) == str(number)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.exceptions.SSLError("bad record mac while reading"),
+        requests.exceptions.ProxyError("proxy reset"),
+    ],
+)
+@responses.activate
+def test_tls_and_proxy_errors_may_come_after_sending_so_they_are_ambiguous(failure):
+    # A TLS record corrupted after the provider read the request raises SSLError, like a handshake failure.
+    responses.post("https://tls.example/api/v2", body=failure)
+
+    with pytest.raises(Ambiguous):
+        Client("https://tls.example/api/v2", "k").add(service="1", link="https://example.com", quantity=10)

@@ -109,3 +109,17 @@ def test_poll_orders_command_prints_what_it_did(customer, likes, simulator):
     call_command("poll_orders", stdout=out)
 
     assert out.getvalue().startswith("1 orders checked, 0 changed, 0 refunded, 0 errors, 1 status calls")
+
+
+def test_staff_who_may_only_view_orders_cannot_run_actions(client, in_review):
+    from django.contrib.auth.models import Permission
+
+    viewer = StaffFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+
+    client.post("/admin/orders/order/", {"action": "fail_and_refund", "_selected_action": [in_review.pk]})
+    page = client.get("/admin/orders/order/").content.decode()
+
+    assert reload(in_review).status == Status.NEEDS_REVIEW and reload(in_review).refund == 0
+    assert "fail_and_refund" not in page and "resubmit" not in page

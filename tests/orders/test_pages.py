@@ -178,3 +178,59 @@ def test_the_dashboard_lists_recent_orders(alice_client, customer, likes):
         f'href="/orders/{orders[-1].public_id}/"' in html
         and f'href="/orders/{orders[0].public_id}/"' not in html
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/orders/", {"q": "²"}),
+        ("/orders/", {"q": "9" * 30}),
+        ("/orders/new/", {"category": "²"}),
+        ("/orders/new/", {"category": "9" * 25}),
+        ("/orders/new/quote/", {"quantity": "²"}),
+        ("/orders/new/quote/", {"quantity": "9" * 40}),
+    ],
+)
+def test_odd_input_gets_a_page_not_an_error(alice_client, likes, url, params):
+    params = {"service": likes.pk, **params} if "quote" in url else params
+
+    response = alice_client.get(url, params)
+
+    assert response.status_code == 200
+    if "quote" in url:
+        assert "Quantity must be a whole number." in response.content.decode()
+
+
+def test_a_huge_quantity_at_a_big_rate_is_refused_not_a_crash(alice_client, customer, likes):
+    from catalog.models import Service
+
+    Service.objects.filter(pk=likes.pk).update(price_rate=Decimal("2000000"), max_quantity=10**15)
+
+    quote = alice_client.get("/orders/new/quote/", {"service": likes.pk, "quantity": "999999999999"})
+    placed = alice_client.post(
+        "/orders/new/", {"service": likes.pk, "link": LINK, "quantity": "999999999999"}
+    )
+
+    assert quote.status_code == 200
+    assert placed.status_code == 422 and not Order.objects.exists()
+
+
+def test_submitting_the_same_order_form_twice_places_one_order(alice_client, customer, likes):
+    form = alice_client.get("/orders/new/").content.decode()
+    token = form.split('name="client_token" value="')[1].split('"')[0]
+    fields = {"service": likes.pk, "link": LINK, "quantity": "1000", "client_token": token}
+
+    first = alice_client.post("/orders/new/", fields)
+    second = alice_client.post("/orders/new/", fields)
+
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == order.get_absolute_url()
+    assert balance_of(customer) == Decimal("100") - order.charge
+    assert (
+        len(token) == 32
+        and token
+        != alice_client.get("/orders/new/")
+        .content.decode()
+        .split('name="client_token" value="')[1]
+        .split('"')[0]
+    )

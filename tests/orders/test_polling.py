@@ -203,3 +203,53 @@ def test_two_concurrent_pollers_split_the_work_and_refund_once(customer, likes, 
     assert refunds.values("order_id").distinct().count() == refunds.count()
     wallet_total = sum(LedgerEntry.objects.filter(user=customer).values_list("amount", flat=True))
     assert balance_of(customer) == wallet_total
+
+
+@pytest.mark.django_db
+def test_a_partial_answer_without_remains_waits_instead_of_refunding_nothing(customer, likes, simulator):
+    import responses as responses_lib
+
+    (order,) = place_and_submit(customer, likes, 1)
+    answer = {reload(order).upstream_id: {"charge": "0.3", "status": "Partial", "start_count": "5"}}
+    with responses_lib.RequestsMock() as mocked:  # the simulator always sends remains; some providers don't
+        mocked.post(simulator.url, json=answer)
+        orders_poll()
+
+    order = reload(order)
+    assert order.status == Status.PENDING and order.refund == 0
+    assert order.poll_error.startswith("Partial without remains")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_and_a_poll_now_of_the_same_orders_apply_each_answer_once(customer, likes, simulator):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks to race on")
+    orders = place_and_submit(customer, likes, 100, quantity=100)
+    for order in orders:
+        set_outcome(simulator, order, "Partial", 40)
+    finish(simulator)
+    errors = []
+
+    def run(**kwargs):
+        try:
+            orders_poll(**kwargs)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run),
+        threading.Thread(target=run, kwargs={"order_ids": [o.pk for o in orders]}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert OrderEvent.objects.filter(source="poll").count() == 100
+    assert LedgerEntry.objects.filter(kind="refund").count() == 100
+    assert balance_of(customer) == sum(
+        LedgerEntry.objects.filter(user=customer).values_list("amount", flat=True)
+    )

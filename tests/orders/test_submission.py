@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Provider
+from catalog.upstream import Client
 from orders import services
 from orders.models import Order, Status
 from orders.services import Outcome, order_place, order_submit
@@ -183,3 +184,36 @@ def test_the_sweeper_requeues_queued_orders_whose_task_was_lost(order, django_ca
         assert services.orders_sweep() == (0, 1)
 
     assert len(queued) == 1
+
+
+def test_an_upstream_id_that_arrives_after_the_sweeper_gave_up_is_kept(order, simulator, monkeypatch):
+    real_add = Client.add
+
+    def slow_add(self, **fields):
+        answer = real_add(self, **fields)
+        # Meanwhile the sweeper decided the submission was stuck.
+        Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+        services.orders_sweep()
+        return answer
+
+    monkeypatch.setattr(Client, "add", slow_add)
+
+    assert order_submit(order_id=order.pk) is Outcome.AMBIGUOUS
+
+    order = reload(order)
+    (placed,) = upstream_orders(simulator)
+    assert (order.status, order.upstream_id) == (Status.NEEDS_REVIEW, str(placed))
+    assert f"Upstream order {placed} was placed while the order was Needs review" in order.events.last().note
+
+
+@pytest.mark.parametrize("action", ["fail", "set upstream id"])
+def test_operators_cannot_touch_an_order_whose_submission_is_in_flight(order, action):
+    Order.objects.filter(pk=order.pk).update(status=Status.SUBMITTING)
+
+    with pytest.raises(services.OrderError):
+        if action == "fail":
+            services.order_fail_and_refund(order=reload(order), reason="x", by=None)
+        else:
+            services.order_set_upstream_id(order=reload(order), upstream_id="5", by=None)
+
+    assert reload(order).status == Status.SUBMITTING and reload(order).refund == 0

@@ -20,8 +20,8 @@ def followers(synced):
     return Service.objects.get(provider=synced, upstream_id="1")
 
 
-def place(customer, service, *, count=1, outcome="Completed", remains=0):
-    """Orders placed upstream; with an outcome, also finished upstream and polled to it."""
+def place(customer, service, *, count=1):
+    """Orders placed upstream (pending there); `finish` takes them to a final status."""
     orders = []
     for _ in range(count):
         order = order_place(user=customer, service=service, link=LINK, quantity=service.min_quantity)

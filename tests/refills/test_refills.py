@@ -187,3 +187,17 @@ def test_only_one_open_refill_per_order_even_past_the_python_check(customer, com
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Refill.objects.create(order=completed[0], user=customer)
+
+
+def test_a_refill_stuck_in_submitting_goes_to_review_and_can_then_be_closed(customer, completed):
+    from orders.refills import refill_mark_rejected, refills_sweep
+
+    refill = refill_request(user=customer, order=completed[0])
+    Refill.objects.filter(pk=refill.pk).update(
+        status=RefillStatus.SUBMITTING, submitted_at=timezone.now() - timedelta(hours=1)
+    )
+
+    assert refills_sweep() == 1
+    assert reload(refill).status == RefillStatus.NEEDS_REVIEW
+    assert refill_mark_rejected(refill=refill) is True
+    assert refill_problem(order=Order.objects.select_related("service").get(pk=completed[0].pk)) is None
