@@ -292,21 +292,13 @@ def refill(call: Call) -> dict:
 
 
 def refills(call: Call) -> list[dict]:
-    orders = _orders_by_token(call, split_ids(call.data["orders"]))
-    results = refill_request_many(user=call.user, orders=[o for o in orders.values() if o is not None])
-    answer = []
-    for token, order in orders.items():
-        result = results.get(order.pk) if order is not None else None
-        if order is None:
-            item = {"error": INCORRECT_ORDER_ID}
-        elif isinstance(result, OrderError):
-            item = {"error": result.message}
-        elif result is None:
-            item = {"error": INCORRECT_REQUEST}
-        else:
-            item = result.pk
-        answer.append({"order": echo_id(token), "refill": item})
-    return answer
+    return _per_order(
+        call,
+        split_ids(call.data["orders"]),
+        refill_request_many,
+        "refill",
+        lambda refill: refill.pk if refill is not None else {"error": INCORRECT_REQUEST},
+    )
 
 
 def refill_status(call: Call) -> dict:
@@ -332,8 +324,19 @@ def refill_statuses(call: Call) -> list[dict]:
 
 def cancel(call: Call) -> list[dict]:
     tokens = split_ids(call.data["orders"]) if call.get("orders") else [call.get("order")]
+    return _per_order(
+        call,
+        tokens,
+        orders_cancel,
+        "cancel",
+        lambda accepted: 1 if accepted is True else {"error": "Cancel was not accepted"},
+    )
+
+
+def _per_order(call: Call, tokens: list[str], act, field: str, answer_for) -> list[dict]:
+    """A multi answer, one row per id as sent: `act`'s result for the customer's orders, else the error."""
     orders = _orders_by_token(call, tokens)
-    results = orders_cancel(user=call.user, orders=[o for o in orders.values() if o is not None])
+    results = act(user=call.user, orders=[order for order in orders.values() if order is not None])
     answer = []
     for token, order in orders.items():
         result = results.get(order.pk) if order is not None else None
@@ -341,11 +344,9 @@ def cancel(call: Call) -> list[dict]:
             item = {"error": INCORRECT_ORDER_ID}
         elif isinstance(result, OrderError):
             item = {"error": result.message}
-        elif result is True:
-            item = 1
         else:
-            item = {"error": "Cancel was not accepted"}
-        answer.append({"order": echo_id(token), "cancel": item})
+            item = answer_for(result)
+        answer.append({"order": echo_id(token), field: item})
     return answer
 
 
