@@ -125,9 +125,10 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 # "optional" lets people in before they confirm their address; set "mandatory" once SMTP works.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
-# Axes locks failed logins by username and IP together; allauth's own lock by username alone would let
-# anyone lock a customer out from everywhere, so it is off (allauth's other rate limits stay).
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Axes locks failed logins by username and IP together, for as long as AXES_COOLOFF_MINUTES. allauth's own
+# `login_failed` limit stays at its default too: it is also what limits guesses of a two-factor code, which
+# axes does not see. (Its per-account part can hold an account for 5 minutes after 5 failures.)
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("ACCOUNT_LOGIN_FAILED_LIMIT", default="10/m/ip,5/5m/key")}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Staff without a TOTP authenticator are sent to set one up before any admin or panel page.
 STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=False)

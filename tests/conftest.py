@@ -7,6 +7,14 @@ from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 SIMULATOR_KEY = "sim-secret-key-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits (allauth's, the API's) live in the cache: each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def simulator_config():
     """Override in a test module (or parametrize) to change the simulator's knobs."""

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -60,7 +62,7 @@ class WalletAdmin(admin.ModelAdmin):
         wallet = Wallet.objects.select_related("user").filter(pk=wallet_id).first()
         if wallet is None:
             raise Http404("No such wallet.")
-        form = WalletCreditForm(request.POST or None)
+        form = WalletCreditForm(request.POST or None, initial={"request_token": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
                 entry = wallet_credit(
@@ -69,6 +71,7 @@ class WalletAdmin(admin.ModelAdmin):
                     kind=form.cleaned_data["kind"] or None,
                     note=form.cleaned_data["note"],
                     created_by=request.user,
+                    request_token=form.cleaned_data["request_token"],
                 )
             except WalletError as error:
                 form.add_error(None, str(error))

@@ -17,6 +17,8 @@ class WalletCreditForm(forms.Form):
         ],
         required=False,
     )
+    # One per form shown: submitting the same form twice credits once.
+    request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     note = forms.CharField(
         max_length=500,
         help_text="Required: why the balance changes (e.g. a payment reference). The customer sees it.",

@@ -54,6 +54,8 @@ class LedgerEntry(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     balance_after = _money_field()
+    # A staff form's one-time token: the same form submitted twice writes one row.
+    request_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "ledger entry"
@@ -63,6 +65,9 @@ class LedgerEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["order"], condition=Q(kind="refund"), name="one_refund_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["request_token"], condition=~Q(request_token=""), name="one_entry_per_request"
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(

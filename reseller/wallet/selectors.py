@@ -4,13 +4,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from reseller.accounts.models import User
 
 from .models import FundsInstructions, LedgerEntry, Wallet
+from .money import quantize_amount
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00000")
@@ -60,22 +61,26 @@ class LedgerReport:
     mismatched_balances: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     # (order_id, charged, refunded)
     over_refunded_orders: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
+    # orders whose charge or refund was written to another customer than the order's
+    misdirected_orders: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.mismatched_balances and not self.over_refunded_orders
+        return not (self.mismatched_balances or self.over_refunded_orders or self.misdirected_orders)
 
 
 def ledger_check() -> LedgerReport:
     """Every balance against the sum of its ledger, and every order's refunds against its charges."""
     report = LedgerReport(wallets=Wallet.objects.count(), entries=LedgerEntry.objects.count())
     balances = dict(Wallet.objects.values_list("user_id", "balance"))
-    sums = dict(
-        LedgerEntry.objects.order_by()
+    # Compared at the stored precision: SQLite sums decimals in floating point (0 can come back as 3e-21).
+    sums = {
+        user_id: quantize_amount(total)
+        for user_id, total in LedgerEntry.objects.order_by()
         .values("user_id")
         .annotate(total=Sum("amount"))
         .values_list("user_id", "total")
-    )
+    }
     offenders = {
         user_id
         for user_id in balances.keys() | sums.keys()
@@ -92,13 +97,16 @@ def ledger_check() -> LedgerReport:
             charged=Sum("amount", filter=Q(kind=Kind.CHARGE)),
             refunded=Sum("amount", filter=Q(kind=Kind.REFUND)),
             refunds=Count("id", filter=Q(kind=Kind.REFUND)),
+            misdirected=Count("id", filter=~Q(user_id=F("order__user_id"))),
         )
-        .filter(refunds__gt=0)
+        .filter(Q(refunds__gt=0) | Q(misdirected__gt=0))
         .order_by("order_id")
     )
     for row in orders:
-        charged = -(row["charged"] or ZERO)
-        refunded = row["refunded"] or ZERO
+        charged = quantize_amount(-(row["charged"] or ZERO))
+        refunded = quantize_amount(row["refunded"] or ZERO)
         if refunded > charged:
             report.over_refunded_orders.append((row["order_id"], charged, refunded))
+        if row["misdirected"]:
+            report.misdirected_orders.append(row["order_id"])
     return report

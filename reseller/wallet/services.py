@@ -77,6 +77,7 @@ class Move:
     note: str = ""
     order_id: int | None = None
     created_by: User | None = None
+    request_token: str = ""
 
 
 def wallet_move(
@@ -87,6 +88,7 @@ def wallet_move(
     note: str = "",
     order_id: int | None = None,
     created_by: User | None = None,
+    request_token: str = "",
 ) -> LedgerEntry:
     """Adds `amount` (signed: negative takes money) to the user's balance and writes its ledger row, in one
     transaction, with the wallet row locked so concurrent moves queue up instead of losing updates.
@@ -95,7 +97,15 @@ def wallet_move(
     an order, RefundExceedsCharge for a refund larger than the order's charges, InvalidMovement for bad
     input; in every case nothing changes. The amount is rounded to 5 places by `money.quantize_amount`.
     """
-    move = Move(user=user, amount=amount, kind=kind, note=note, order_id=order_id, created_by=created_by)
+    move = Move(
+        user=user,
+        amount=amount,
+        kind=kind,
+        note=note,
+        order_id=order_id,
+        created_by=created_by,
+        request_token=request_token,
+    )
     return wallet_moves(moves=[move])[0]
 
 
@@ -136,6 +146,7 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
                     note=move.note,
                     created_by=move.created_by,
                     balance_after=new_balance,
+                    request_token=move.request_token,
                 )
             )
         try:
@@ -188,10 +199,22 @@ def _check_refunds(refunds: list[Move]) -> None:
 
 
 def wallet_credit(
-    *, user: User, amount: Decimal, note: str, created_by: User | None, kind: str | None = None
+    *,
+    user: User,
+    amount: Decimal,
+    note: str,
+    created_by: User | None,
+    kind: str | None = None,
+    request_token: str = "",
 ) -> LedgerEntry:
     """A staff credit (positive) or debit (negative), from admin or `manage.py credit`. A note is required
-    so the ledger says why; the kind is a deposit for a credit and an adjustment for a debit unless given."""
+    so the ledger says why; the kind is a deposit for a credit and an adjustment for a debit unless given.
+
+    With a `request_token` (the admin form's, one per form shown) a second submission of the same form
+    returns the first row instead of moving the money again."""
+    request_token = (request_token or "")[:64]
+    if request_token and (done := LedgerEntry.objects.filter(request_token=request_token).first()):
+        return done
     note = (note or "").strip()
     if not note:
         raise InvalidMovement("A note is required: say why the balance changes.")
@@ -200,4 +223,11 @@ def wallet_credit(
         kind = Kind.DEPOSIT if amount > 0 else Kind.ADJUSTMENT
     if kind not in (Kind.DEPOSIT, Kind.ADJUSTMENT):
         raise InvalidMovement("Staff can only make deposits and adjustments.")
-    return wallet_move(user=user, amount=amount, kind=kind, note=note, created_by=created_by)
+    try:
+        return wallet_move(
+            user=user, amount=amount, kind=kind, note=note, created_by=created_by, request_token=request_token
+        )
+    except IntegrityError:
+        if request_token:  # the same form, submitted twice at once: the other request moved the money
+            return LedgerEntry.objects.get(request_token=request_token)
+        raise

@@ -181,3 +181,18 @@ def test_when_required_the_api_still_answers_json_to_a_staff_browser(client, set
     response = client.post("/api/v2", {"action": "balance"})
 
     assert response.status_code == 200 and response.json() == {"error": "Invalid API key"}
+
+
+def test_guessing_two_factor_codes_is_cut_off_even_with_the_right_password(client):
+    UserFactory(username="alice")
+    log_in(client, "alice")
+    secret = activate_totp(client)
+    client.post(reverse("account_logout"))
+    log_in(client, "alice")
+    wrong = "000000" if totp_now(secret) != "000000" else "111111"
+
+    for _ in range(6):
+        client.post(reverse("mfa_authenticate"), {"code": wrong})
+    client.post(reverse("mfa_authenticate"), {"code": totp_now(secret)})
+
+    assert not is_logged_in(client), "after a run of wrong codes even the right one is refused for a while"

@@ -177,3 +177,17 @@ def test_the_operator_writes_the_add_funds_instructions_in_admin(staff_client):
 
     assert FundsInstructions.objects.get().text == "Pay to IBAN X"
     assert staff_client.get(reverse("admin:wallet_fundsinstructions_add")).status_code == 403
+
+
+def test_submitting_the_same_credit_form_twice_credits_once(staff_client):
+    customer = UserFactory()
+    form = staff_client.get(credit_url(customer)).content.decode()
+    token = form.split('name="request_token" value="')[1].split('"')[0]
+    fields = {"amount": "20", "kind": "", "note": "Bank transfer 55", "request_token": token}
+
+    staff_client.post(credit_url(customer), fields)
+    staff_client.post(credit_url(customer), fields)
+
+    assert wallet_balance(user=customer) == Decimal("20")
+    assert LedgerEntry.objects.filter(user=customer).count() == 1
+    assert "Request token" not in form

@@ -116,3 +116,22 @@ def test_check_ledger_exits_1_and_names_an_order_refunded_more_than_charged():
     assert out.getvalue().splitlines() == [
         f"OVER-REFUNDED order {order_id}: charged 4.00 USD, refunded 9.00 USD"
     ]
+
+
+def test_check_ledger_names_an_order_refunded_to_another_customer():
+    alice, bob = funded_user("10", username="alice"), UserFactory(username="bob")
+    order_id = OrderFactory(user=alice).pk
+    wallet_move(user=alice, amount=Decimal("-5"), kind=Kind.CHARGE, order_id=order_id)
+    # Bob gets alice's refund behind wallet_move's back, his balance kept in step.
+    LedgerEntry.objects.create(
+        user=bob, kind=Kind.REFUND, order_id=order_id, amount=Decimal("5"), balance_after=Decimal("5")
+    )
+    Wallet.objects.filter(user=bob).update(balance=Decimal("5"))
+    out = StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("check_ledger", stdout=out, stderr=StringIO())
+
+    assert out.getvalue().splitlines() == [
+        f"MISDIRECTED order {order_id}: a charge or refund belongs to another customer"
+    ]

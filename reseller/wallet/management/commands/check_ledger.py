@@ -24,10 +24,13 @@ class Command(BaseCommand):
                 f"OVER-REFUNDED order {order_id}: charged {format_money(charged)}, "
                 f"refunded {format_money(refunded)}"
             )
+        for order_id in report.misdirected_orders:
+            self.stdout.write(f"MISDIRECTED order {order_id}: a charge or refund belongs to another customer")
         summary = (
             f"Checked {report.wallets} wallets and {report.entries} ledger entries: "
             f"{len(report.mismatched_balances)} balance mismatches, "
-            f"{len(report.over_refunded_orders)} over-refunded orders."
+            f"{len(report.over_refunded_orders)} over-refunded orders, "
+            f"{len(report.misdirected_orders)} misdirected orders."
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"{summary} The ledger is consistent."))
