@@ -1,5 +1,6 @@
 """Cancellations: we ask the provider; the refund comes only when polling sees Canceled or Partial."""
 
+import logging
 from collections import defaultdict
 
 from django.utils import timezone
@@ -9,6 +10,8 @@ from catalog.services import provider_client
 
 from .models import ACTIVE, Order, OrderEvent
 from .services import OrderError
+
+log = logging.getLogger(__name__)
 
 
 def cancel_problem(*, order: Order) -> str | None:
@@ -40,8 +43,9 @@ def _cancel_upstream(orders: list[Order]) -> dict[int, bool | OrderError]:
     try:
         answers = provider_client(provider=orders[0].provider).cancel(list(by_upstream))
     except upstream.UpstreamError as exc:
-        detail = exc.message if isinstance(exc, upstream.Rejected) else "try again later"
-        reason = f"The provider did not confirm the cancel: {detail}"
+        # The whole call failed: its reason concerns our account there (a key, a balance), not this order.
+        log.warning("cancel of %d orders failed upstream: %s", len(orders), exc)
+        reason = "The cancel could not be confirmed by the provider; try again later."
         return {order.pk: OrderError(reason, code="cancel") for order in orders}
     results, accepted = {}, []
     for upstream_id, order in by_upstream.items():

@@ -108,6 +108,8 @@ def order_problems(*, service: Service, link: str, quantity, comments: str = "")
 
 def _clean_link(link: str) -> str:
     link = (link or "").strip()
+    if any(ord(character) < 32 or ord(character) == 127 for character in link):
+        raise OrderError("Enter a valid http:// or https:// link.", code="link", field="link")
     if len(link) > MAX_LINK:
         raise OrderError(
             f"The link is too long (at most {MAX_LINK:,} characters).", code="link", field="link"
@@ -132,6 +134,8 @@ def _clean_quantity(service: Service, quantity, comments: str) -> tuple[int, str
 def order_quantity(*, service: Service, quantity: int | str | None, comments: str = "") -> tuple[int, str]:
     """(quantity, comments) as the service type counts them: a Package is one, comments are one per line."""
     if service.type == "Custom Comments":
+        if "\x00" in (comments or ""):
+            raise OrderError("Comments cannot contain control characters.", code="quantity", field="comments")
         lines = [line.strip() for line in (comments or "").splitlines() if line.strip()]
         return len(lines), "\n".join(lines)
     if service.type == "Package":

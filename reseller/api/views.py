@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -42,6 +43,10 @@ def endpoint(request):
         if request.method == "POST":
             data.update(request.POST.dict())
         action_name = data.get("action", "")[:40] or "-"
+        if "\x00" in data.get("key", ""):
+            raise ApiError("Invalid API key")
+        if any("\x00" in value for value in data.values()):  # PostgreSQL refuses NUL in text; so do we
+            raise ApiError(INCORRECT_REQUEST)
         user = api_key_authenticate(key=data.get("key", ""))
         if user is None:
             raise ApiError("Invalid API key")
@@ -55,7 +60,7 @@ def endpoint(request):
             response = _answer(perform(action, call))
     except ApiError as exc:
         response = _answer({"error": exc.message})
-    except SuspiciousOperation:  # too many fields, a body too large
+    except (SuspiciousOperation, MultiPartParserError):  # too many fields, a body too large, a bad body
         response = _answer({"error": INCORRECT_REQUEST})
     except Exception:
         log.exception("api v2: %r by user %s failed", action_name, user_id)

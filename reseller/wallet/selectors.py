@@ -42,11 +42,12 @@ def month_start(now: datetime | None = None) -> datetime:
 
 
 def wallet_spend_this_month(*, user: User, now: datetime | None = None) -> Decimal:
-    """Order charges this month less their refunds this month: what the customer spent on orders."""
+    """What the orders placed this month cost the customer: their charges less their refunds, whenever
+    those came (a refund this month for last month's order is not this month's spending)."""
     total = LedgerEntry.objects.filter(
-        user=user, kind__in=[Kind.CHARGE, Kind.REFUND], created_at__gte=month_start(now)
+        user=user, kind__in=[Kind.CHARGE, Kind.REFUND], order__created_at__gte=month_start(now)
     ).aggregate(total=Sum("amount"))["total"]
-    return -total if total else ZERO
+    return quantize_amount(-total) if total else ZERO
 
 
 def funds_instructions_text() -> str:

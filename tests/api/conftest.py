@@ -1,19 +1,10 @@
 import pytest
-from django.core.cache import cache
 
 from catalog.models import Service
 from reseller.accounts.services import api_key_rotate
 from tests.factories import funded_user
 
 LINK = "https://instagram.com/p/abc"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Rate-limit counters live in the configured cache (Redis in CI), which outlives each test."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class Customer:

@@ -156,3 +156,25 @@ def test_a_rotated_key_stops_working_at_once(alice):
     assert alice.call("balance") == {"error": "Invalid API key"}
     alice.key = new_key
     assert alice.call("balance")["currency"] == "USD"
+
+
+def test_a_nul_byte_in_the_key_is_an_invalid_key_not_an_error(client, alice, caplog):
+    response = client.post("/api/v2", {"key": alice.key + "\x00", "action": "balance"})
+
+    assert response.json() == {"error": "Invalid API key"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("field", ["link", "comments", "service"])
+def test_a_nul_byte_in_any_field_is_an_incorrect_request_and_places_nothing(alice, comments, field):
+    fields = {"service": comments.pk, "link": LINK, "comments": "a\nb\nc\nd\ne"}
+    fields[field] = fields[field] + "\x00" if field != "service" else f"{comments.pk}\x00"
+
+    assert alice.call("add", **fields) == {"error": "Incorrect request"}
+    assert not Order.objects.exists()
+
+
+def test_a_broken_multipart_body_is_an_incorrect_request(client, alice):
+    response = client.generic("POST", "/api/v2", b"--x\r\nbroken", content_type="multipart/form-data")
+
+    assert (response.status_code, response.json()) == (200, {"error": "Incorrect request"})

@@ -146,3 +146,13 @@ def test_a_customer_discount_lowers_the_charge_but_never_below_cost(likes):
 
     assert order_place(user=vip, service=likes, link=LINK, quantity=1000).charge == Decimal("0.4914")
     assert order_place(user=friend, service=likes, link=LINK, quantity=1000).charge == Decimal("0.42")
+
+
+@pytest.mark.parametrize(
+    "link", ["https://example.com/a\x00b", "https://example.com/a\nb", "https://example.com/\x7f"]
+)
+def test_links_with_control_characters_are_refused(customer, likes, link):
+    with pytest.raises(OrderError, match="Enter a valid"):
+        order_place(user=customer, service=likes, link=link, quantity=100)
+
+    assert not Order.objects.exists()

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import Order
 from reseller.wallet.models import FundsInstructions, LedgerEntry
 from reseller.wallet.services import wallet_move
 from tests.factories import OrderFactory, UserFactory, funded_user
@@ -50,10 +51,12 @@ def test_the_dashboard_shows_balance_and_spend_this_month(client, alice):
     wallet_move(user=alice, amount=Decimal("10"), kind=Kind.REFUND, order_id=second)
     last_month = wallet_move(user=alice, amount=Decimal("-5"), kind=Kind.CHARGE, order_id=third)
     LedgerEntry.objects.filter(pk=last_month.pk).update(created_at=timezone.now() - timedelta(days=40))
+    Order.objects.filter(pk=third).update(created_at=timezone.now() - timedelta(days=40))
+    wallet_move(user=alice, amount=Decimal("2"), kind=Kind.REFUND, order_id=third)  # refunded this month
 
     page = text(client.get(reverse("wallet:dashboard")))
 
-    assert '<p class="figure" id="dashboard-balance">65.00 USD</p>' in page
+    assert '<p class="figure" id="dashboard-balance">67.00 USD</p>' in page
     assert re.search(r"Spent this month</h2>\s*<p class=\"figure\">30.00 USD</p>", page)
 
 
