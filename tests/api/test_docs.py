@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from reseller.accounts.models import ApiKey
 from reseller.api.actions import ACTIONS, action_for, perform
+from tests.api.conftest import LINK
 from tests.browser.test_wallet import log_in
 from tests.factories import UserFactory
 
@@ -44,17 +45,50 @@ def test_a_logged_in_customer_gets_the_key_button_from_the_account_page(client):
     assert "Create API key" in page and 'action="/account/api-key/"' in page
 
 
-def test_every_example_answer_has_the_shape_the_endpoint_answers(alice, likes):
-    """The examples on the page cannot drift from what the endpoint says: same keys, same value types."""
-    from reseller.api.actions import Call
+def fits(example, real) -> bool:
+    """The real answer has the documented structure: the same keys (a service's `desc` may be missing) and
+    value types; every row of a list, and every slot of an id map, like one of the documented ones."""
+    if isinstance(example, dict) and isinstance(real, dict):
+        if real and all(str(key).isdigit() for key in real):
+            return all(any(fits(slot, value) for slot in example.values()) for value in real.values())
+        return (
+            set(real) <= set(example)
+            and set(example) - set(real) <= {"desc"}
+            and all(fits(example[key], value) for key, value in real.items())
+        )
+    if isinstance(example, list) and isinstance(real, list):
+        return all(any(fits(row, value) for row in example) for value in real)
+    return type(example) is type(real)
 
-    for name in ("services", "balance"):
-        action = action_for(name, {})
-        example, real = action.example(), perform(action, Call(user=alice.user, data={}))
-        if isinstance(example, list):
-            example, real = example[0], real[0]
-        assert {k: type(v) for k, v in real.items()} == {k: type(v) for k, v in example.items() if k in real}
-        assert set(example) - {"desc"} <= set(real)
+
+def test_every_example_answer_has_the_shape_the_endpoint_answers(alice, followers, likes, simulator):
+    """The examples on the page cannot drift from what the endpoint answers: same keys, same value types."""
+    from orders.refills import refill_request, refills_submit
+    from reseller.api.actions import Call
+    from tests.refills.conftest import finish, place
+
+    done, refillable, other = finish(simulator, place(alice.user, followers, count=3))
+    (running,) = place(alice.user, followers)
+    refill = refill_request(user=alice.user, order=done)
+    refills_submit(refill_ids=[refill.pk])
+    fields = {
+        ("services", None): {},
+        ("add", None): {"service": str(likes.pk), "link": LINK, "quantity": "100"},
+        ("status", None): {"order": str(done.pk)},
+        ("status", "orders"): {"orders": f"{done.pk},{running.pk}"},
+        ("balance", None): {},
+        ("refill", None): {"order": str(refillable.pk)},
+        ("refill", "orders"): {"orders": str(other.pk)},
+        ("refill_status", None): {"refill": str(refill.pk)},
+        ("refill_status", "refills"): {"refills": str(refill.pk)},
+        ("cancel", None): {"orders": str(running.pk)},
+    }
+    assert {(action.name, action.when) for action in ACTIONS} == set(fields), "every action is checked"
+
+    for action in ACTIONS:
+        real = perform(action, Call(user=alice.user, data=fields[action.name, action.when]))
+        assert "error" not in json.dumps(real), (action.name, real)
+        assert fits(action.example(), real), (action.name, action.example(), real)
 
 
 def test_the_curl_example_is_a_real_request(alice, client):
