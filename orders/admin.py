@@ -5,7 +5,7 @@ from django.urls import path, reverse
 
 from .models import Order, OrderEvent, Refill, Status
 from .polling import orders_poll
-from .refills import refill_mark_rejected, refills_poll
+from .refills import refill_mark_rejected, refill_set_upstream_id, refills_poll
 from .services import OrderError, order_fail_and_refund, order_resubmit, order_set_upstream_id
 
 
@@ -233,6 +233,33 @@ class RefillAdmin(admin.ModelAdmin):
     @admin.display(description="provider")
     def provider(self, obj):
         return obj.order.provider
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.upstream_id_view)
+        return [path("<int:pk>/upstream-id/", view, name="orders_refill_upstream_id"), *super().get_urls()]
+
+    def upstream_id_view(self, request, pk):
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        refill = get_object_or_404(Refill, pk=pk)
+        form = UpstreamIdForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refill_set_upstream_id(refill=refill, upstream_id=form.cleaned_data["upstream_id"])
+            except OrderError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Refill {refill.pk}: polling will follow it.")
+                return redirect(reverse("admin:orders_refill_change", args=[refill.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set the provider's refill id",
+            "order": refill.order,
+            "refill": refill,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/order/action_form.html", context)
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request, queryset):

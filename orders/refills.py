@@ -231,6 +231,23 @@ def _poll_provider(refills: list[Refill], result: RefillPollResult) -> None:
 # Operators ------------------------------------------------------------------------------------------------
 
 
+def refill_set_upstream_id(*, refill: Refill, upstream_id: str) -> None:
+    """An operator found a refill in review at the provider: record its id and let polling follow it."""
+    try:
+        upstream_id = upstream.parse_id(upstream_id)
+    except ValueError:
+        raise OrderError("Enter the provider's refill id (digits).") from None
+    moved = Refill.objects.filter(pk=refill.pk, status=RefillStatus.NEEDS_REVIEW).update(
+        status=RefillStatus.PENDING,
+        upstream_id=upstream_id,
+        error="",
+        next_check_at=None,
+        updated_at=timezone.now(),
+    )
+    if not moved:
+        raise OrderError("Only refills that need review can be given an upstream id.")
+
+
 def refill_mark_rejected(*, refill: Refill, reason: str = "Rejected by an operator.") -> bool:
     """Closes a refill the provider will not do (or that was lost); never one being submitted right now."""
     now = timezone.now()

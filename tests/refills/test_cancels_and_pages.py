@@ -172,3 +172,19 @@ def test_the_bulk_refill_button_shows_only_when_a_row_can_be_refilled(alice, cus
     finish(simulator, place(customer, followers))
 
     assert "Refill selected" in alice.get("/orders/").content.decode()
+
+
+def test_an_operator_gives_a_refill_in_review_its_upstream_id(client, customer, completed, simulator):
+    client.force_login(StaffFactory())
+    refill = refill_request(user=customer, order=completed[0])
+    Refill.objects.filter(pk=refill.pk).update(status=RefillStatus.NEEDS_REVIEW)
+    assert (
+        "Set upstream refill id" in client.get(f"/admin/orders/refill/{refill.pk}/change/").content.decode()
+    )
+
+    client.post(f"/admin/orders/refill/{refill.pk}/upstream-id/", {"upstream_id": "77"})
+
+    refill = Refill.objects.get(pk=refill.pk)
+    assert (refill.status, refill.upstream_id) == (RefillStatus.PENDING, "77")
+    again = client.post(f"/admin/orders/refill/{refill.pk}/upstream-id/", {"upstream_id": "78"})
+    assert "Only refills that need review" in again.content.decode()
