@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -64,10 +64,17 @@ class LedgerReport:
     over_refunded_orders: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
     # orders whose charge or refund was written to another customer than the order's
     misdirected_orders: list[int] = field(default_factory=list)
+    # ledger rows whose balance_after is not the running sum of that customer's rows up to them
+    broken_chain_entries: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatched_balances or self.over_refunded_orders or self.misdirected_orders)
+        return not (
+            self.mismatched_balances
+            or self.over_refunded_orders
+            or self.misdirected_orders
+            or self.broken_chain_entries
+        )
 
 
 def ledger_check() -> LedgerReport:
@@ -110,4 +117,14 @@ def ledger_check() -> LedgerReport:
             report.over_refunded_orders.append((row["order_id"], charged, refunded))
         if row["misdirected"]:
             report.misdirected_orders.append(row["order_id"])
+    report.broken_chain_entries = _broken_chain()
     return report
+
+
+def _broken_chain() -> list[int]:
+    """Rows whose balance_after is not the sum of the customer's rows so far. One customer's rows are
+    written under their wallet's lock, so their ids follow the order the balance moved in."""
+    running = LedgerEntry.objects.annotate(
+        running=Window(Sum("amount"), partition_by=[F("user_id")], order_by=[F("id").asc()])
+    ).values_list("id", "balance_after", "running")
+    return [pk for pk, after, total in running.iterator() if quantize_amount(total) != after]

@@ -135,3 +135,17 @@ def test_check_ledger_names_an_order_refunded_to_another_customer():
     assert out.getvalue().splitlines() == [
         f"MISDIRECTED order {order_id}: a charge or refund belongs to another customer"
     ]
+
+
+def test_check_ledger_names_a_row_whose_balance_after_is_wrong():
+    user = funded_user("10", username="alice")
+    entry = wallet_move(user=user, amount=Decimal("5"), kind=Kind.DEPOSIT, note="second")
+    LedgerEntry.objects.filter(pk=entry.pk).update(balance_after=Decimal("999"))
+    out = StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("check_ledger", stdout=out, stderr=StringIO())
+
+    assert out.getvalue().splitlines() == [
+        f"BROKEN ledger entry {entry.pk}: its balance after is not the sum up to it"
+    ]
