@@ -22,7 +22,7 @@ from catalog.services import provider_client, service_rate_for
 from reseller.params import whole_number
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import wallet_balance
-from reseller.wallet.services import DuplicateRefund, InsufficientFunds, Move, wallet_move, wallet_moves
+from reseller.wallet.services import InsufficientFunds, Move, wallet_move, wallet_moves
 
 from .models import FINAL, TRANSITIONS, Order, OrderEvent, Status
 
@@ -275,32 +275,13 @@ def _undelivered(order: Order) -> int:
     return order.remains if order.status == Status.PARTIAL else order.quantity
 
 
-def order_refund(*, order: Order, amount: Decimal, note: str) -> bool:
-    """Credits the undelivered part; call only inside the transaction of the move that earned it.
-
-    A second refund of an order is refused by the ledger's constraint; it is logged and skipped, so a
-    replayed answer cannot pay twice nor break the batch it arrived in.
-    """
-    if amount <= 0:
-        return False
-    try:
-        wallet_move(
-            user=order.user, amount=amount, kind=LedgerEntry.Kind.REFUND, order_id=order.pk, note=note
-        )
-    except DuplicateRefund:
-        log.error("order %s: refund of %s refused, the order was already refunded", order.pk, amount)
-        return False
-    Order.objects.filter(pk=order.pk).update(refund=amount)
-    order.refund = amount
-    return True
-
-
 def _fail(order: Order, *, reason: str, source: str, by=None) -> bool:
     """Fails an order that never reached the provider, refunding all of it."""
     with transaction.atomic():
         if not _move(order, Status.FAILED, source=source, note=reason, by=by, error=reason[:500]):
             return False
-        order_refund(order=order, amount=order.charge, note=f"Order {order.pk} failed: full refund")
+        orders_refund(refunds=[(order, order.charge)])
+        Order.objects.filter(pk=order.pk).update(refund=order.refund)
     return True
 
 
