@@ -26,5 +26,5 @@ RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --n
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import sys,urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+  CMD python -c "import sys,urllib.request; sys.exit(urllib.request.urlopen('http://localhost:8000/healthz', timeout=4).status != 200)"
 CMD ["gunicorn", "reseller.wsgi:application"]

@@ -174,3 +174,12 @@ def test_the_web_server_access_log_never_shows_query_strings(tmp_path):
     assert answer.status_code == 200
     assert '"GET /healthz"' in log.read_text()
     assert "QUERY-SECRET" not in log.read_text()
+
+
+def test_the_containers_health_check_host_is_always_allowed():
+    code = "from django.conf import settings as s; print(s.ALLOWED_HOSTS)"
+    result = run_manage(
+        "shell", "-v", "0", "-c", code, DEBUG="false", SECRET_KEY="s" * 60, ALLOWED_HOSTS="panel.example.com"
+    )
+
+    assert result.stdout.strip() == "['panel.example.com', 'localhost']", result.stderr
