@@ -46,7 +46,7 @@ def test_add_provider_then_sync_services(simulator):
     [
         (["--url", "not a url"], "api_url"),
         (["--rate", "0"], "exchange_rate"),
-        (["--rate", "abc"], "invalid decimal_arg value"),
+        (["--rate", "abc"], "not a decimal number"),
     ],
 )
 def test_add_provider_refuses_bad_input_and_changes_nothing(args, message):

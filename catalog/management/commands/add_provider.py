@@ -1,16 +1,10 @@
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.management.arguments import decimal_number
 from catalog.services import provider_create
-
-
-def decimal_arg(text):
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError(text) from None
 
 
 class Command(BaseCommand):
@@ -22,9 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--key", required=True, help="Your API key at the provider.")
         parser.add_argument("--currency", default="USD")
         parser.add_argument(
-            "--rate", type=decimal_arg, default=Decimal(1), help="Panel-currency units per provider unit."
+            "--rate", type=decimal_number, default=Decimal(1), help="Panel-currency units per provider unit."
         )
-        parser.add_argument("--markup", type=decimal_arg, default=None, help="Default markup percent.")
+        parser.add_argument("--markup", type=decimal_number, default=None, help="Default markup percent.")
 
     def handle(self, *args, **options):
         try:

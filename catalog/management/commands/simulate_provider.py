@@ -1,19 +1,11 @@
 """Serve a simulated upstream provider (SMM panel API v2) until Ctrl-C. Never touches the database."""
 
-import argparse
 import logging
-from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.management.arguments import decimal_number
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
 
 
 class Command(BaseCommand):
@@ -27,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--key", required=True, help="the API key clients must send")
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--currency", default=defaults.currency)
-        parser.add_argument("--balance", type=_decimal, default=defaults.balance)
+        parser.add_argument("--balance", type=decimal_number, default=defaults.balance)
         parser.add_argument(
             "--services", type=int, default=defaults.services, help="0: the built-in catalog; N: generate N"
         )
