@@ -38,6 +38,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/lint_rules.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -4,9 +4,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-# Types we can take orders for. Other upstream types are imported and labelled unsupported; a database
-# constraint keeps them from being enabled until the order form knows their fields.
-SELLABLE_TYPES = ("Default", "Package", "Custom Comments")
+from .protocol import ServiceType
+from .service_types import SELLABLE_TYPES, TypeRule, type_rule
 
 RATE_DIGITS = {"max_digits": 24, "decimal_places": 8}
 PERCENT_DIGITS = {"max_digits": 9, "decimal_places": 2}
@@ -81,7 +80,7 @@ class Service(models.Model):
     # Upstream, refreshed by every sync
     upstream_id = models.CharField(max_length=64)
     upstream_name = models.CharField(max_length=500)
-    type = models.CharField(max_length=100, default="Default")
+    type = models.CharField(max_length=100, default=ServiceType.DEFAULT.value)
     upstream_category = models.CharField(max_length=255, blank=True)
     upstream_description = models.TextField(blank=True)
     rate = models.DecimalField("upstream rate", **RATE_DIGITS, help_text="Per 1000, provider currency.")
@@ -146,8 +145,13 @@ class Service(models.Model):
         return self.description or self.upstream_description
 
     @property
+    def type_rule(self) -> TypeRule | None:
+        """How orders of this service are counted, priced and sent; None for a type we cannot sell."""
+        return type_rule(self.type)
+
+    @property
     def is_sellable_type(self) -> bool:
-        return self.type in SELLABLE_TYPES
+        return self.type_rule is not None
 
     @property
     def margin(self) -> Decimal:

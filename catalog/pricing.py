@@ -7,7 +7,7 @@ panel never sells at a loss through arithmetic.
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from reseller.wallet.money import quantize_amount
+from reseller.money import quantize_amount
 
 RATE_PLACES = Decimal("0.00000001")  # what the database stores for rates (8 decimals)
 HUNDRED = Decimal(100)
@@ -57,11 +57,6 @@ def customer_rate(*, price: Decimal, cost: Decimal, discount_percent: Decimal, d
 
 def _not_below_cost(amount: Decimal, cost: Decimal, decimals: int) -> Decimal:
     return max(round_up(amount, decimals), round_up(cost, decimals))
-
-
-def units_per_rate(service_type: str) -> int:
-    """A rate is per 1000 units, except a Package's, which is the price of one package."""
-    return 1 if service_type == "Package" else 1000
 
 
 def order_amount(*, rate: Decimal, quantity: int, per: int) -> Decimal:

@@ -28,26 +28,18 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from catalog import protocol
+from catalog.protocol import OrderStatus, RefillStatus, ServiceType
+
 logger = logging.getLogger("catalog.simulator")
 
 CENTS = Decimal("0.00001")
-MAX_IDS = 100
 FIRST_ORDER_ID = 10001
 
-DEFAULT = "Default"
-PACKAGE = "Package"
-CUSTOM_COMMENTS = "Custom Comments"
-
-PENDING = "Pending"
-IN_PROGRESS = "In progress"
-PROCESSING = "Processing"
-COMPLETED = "Completed"
-PARTIAL = "Partial"
-CANCELED = "Canceled"
-REJECTED = "Rejected"
-ORDER_STAGES = (PENDING, IN_PROGRESS, PROCESSING)
-REFILL_STAGES = (PENDING, IN_PROGRESS)
-FINAL_STATUSES = frozenset({COMPLETED, PARTIAL, CANCELED, REJECTED})
+ORDER_STAGES = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING)
+REFILL_STAGES = (RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
+ORDER_FINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED})
+REFILL_FINAL = frozenset({RefillStatus.COMPLETED, RefillStatus.REJECTED})
 
 FAULTS = frozenset({"error", "http500", "html", "broken", "timeout", "reset"})
 UNPROCESSED_FAULTS = frozenset({"error", "http500", "html"})
@@ -93,11 +85,11 @@ class Order:
     link: str
     quantity: int
     charge: Decimal  # what the order costs now: the price minus any refund
-    status: str
+    status: OrderStatus
     remains: int
     start_count: int
     created_at: float
-    outcome: str  # the final status, decided at creation
+    outcome: OrderStatus  # the final status, decided at creation
     final_remains: int
 
 
@@ -105,9 +97,9 @@ class Order:
 class Refill:
     id: int
     order: int
-    status: str
+    status: RefillStatus
     created_at: float
-    outcome: str
+    outcome: RefillStatus
 
 
 @dataclass
@@ -121,38 +113,40 @@ class _Refusal(Exception):
     """A request the provider turns down with an error text; nothing has changed."""
 
 
+T = ServiceType  # short, so that every row below stays on one line
+
 # (category, name, type, rate, min, max, refill, cancel); ids are 1.. in this order.
 _BUILT_IN = (
-    ("Instagram", "Instagram Followers [Real, 30 days refill]", DEFAULT, "1.85", 100, 100000, True, True),
-    ("Instagram", "Instagram Likes [Instant]", DEFAULT, "0.42", 10, 50000, False, True),
-    ("Instagram", "Instagram Reel Views", DEFAULT, "0.0042", 100, 10000000, False, False),
-    ("Instagram", "Instagram Custom Comments", CUSTOM_COMMENTS, "12.5", 5, 500, False, False),
-    ("Instagram", "Instagram Mentions [User Followers]", "Mentions", "3.2", 100, 10000, False, False),
-    ("Instagram", "Instagram 1000 Followers Package", PACKAGE, "2.9", 1, 1, False, False),
-    ("Instagram", "Instagram Story Views", DEFAULT, "0.15", 100, 100000, False, True),
-    ("TikTok", "TikTok Views", DEFAULT, "0.009", 100, 100000000, False, False),
-    ("TikTok", "TikTok Likes [Refill 30 days]", DEFAULT, "0.65", 50, 100000, True, False),
-    ("TikTok", "TikTok Followers", DEFAULT, "3.75", 100, 50000, True, True),
-    ("TikTok", "TikTok Custom Comments", CUSTOM_COMMENTS, "18", 10, 1000, False, False),
-    ("TikTok", "TikTok Shares", DEFAULT, "0.35", 100, 1000000, False, True),
-    ("YouTube", "YouTube Views [Non-drop]", DEFAULT, "1.2", 500, 1000000, True, True),
-    ("YouTube", "YouTube Likes", DEFAULT, "2.8", 50, 50000, True, False),
-    ("YouTube", "YouTube Subscribers [Lifetime refill]", DEFAULT, "24.5", 100, 10000, True, False),
-    ("YouTube", "YouTube 4000 Watch Hours Package", PACKAGE, "89.9", 1, 1, False, False),
-    ("YouTube", "YouTube Custom Comments", CUSTOM_COMMENTS, "35", 5, 500, False, True),
-    ("YouTube", "YouTube Video Ranking [Keywords]", "SEO", "15", 100, 10000, False, False),
-    ("Facebook", "Facebook Page Likes", DEFAULT, "4.4", 100, 50000, True, False),
-    ("Facebook", "Facebook Post Reactions", DEFAULT, "1.1", 50, 20000, False, True),
-    ("Facebook", "Facebook Video Views", DEFAULT, "0.25", 500, 5000000, False, False),
-    ("Facebook", "Facebook Poll Votes", "Poll", "6.5", 100, 10000, False, False),
-    ("Telegram", "Telegram Channel Members", DEFAULT, "1.95", 100, 100000, True, True),
-    ("Telegram", "Telegram Post Views", DEFAULT, "0.012", 100, 1000000, False, False),
-    ("Telegram", "Telegram Views on Future Posts", "Subscriptions", "9.5", 100, 10000, False, False),
-    ("Telegram", "Telegram Post Reactions", DEFAULT, "0.5", 10, 50000, False, True),
-    ("Twitter", "Twitter Followers", DEFAULT, "9.8", 100, 20000, True, False),
-    ("Twitter", "Twitter Likes", DEFAULT, "2.2", 20, 10000, False, False),
-    ("Twitter", "Twitter Retweets", DEFAULT, "3.1", 20, 5000, True, True),
-    ("Twitter", "Twitter Premium Impressions Package", PACKAGE, "1450", 1, 1, False, False),
+    ("Instagram", "Instagram Followers [Real, 30 days refill]", T.DEFAULT, "1.85", 100, 100000, True, True),
+    ("Instagram", "Instagram Likes [Instant]", T.DEFAULT, "0.42", 10, 50000, False, True),
+    ("Instagram", "Instagram Reel Views", T.DEFAULT, "0.0042", 100, 10000000, False, False),
+    ("Instagram", "Instagram Custom Comments", T.CUSTOM_COMMENTS, "12.5", 5, 500, False, False),
+    ("Instagram", "Instagram Mentions [User Followers]", T.MENTIONS, "3.2", 100, 10000, False, False),
+    ("Instagram", "Instagram 1000 Followers Package", T.PACKAGE, "2.9", 1, 1, False, False),
+    ("Instagram", "Instagram Story Views", T.DEFAULT, "0.15", 100, 100000, False, True),
+    ("TikTok", "TikTok Views", T.DEFAULT, "0.009", 100, 100000000, False, False),
+    ("TikTok", "TikTok Likes [Refill 30 days]", T.DEFAULT, "0.65", 50, 100000, True, False),
+    ("TikTok", "TikTok Followers", T.DEFAULT, "3.75", 100, 50000, True, True),
+    ("TikTok", "TikTok Custom Comments", T.CUSTOM_COMMENTS, "18", 10, 1000, False, False),
+    ("TikTok", "TikTok Shares", T.DEFAULT, "0.35", 100, 1000000, False, True),
+    ("YouTube", "YouTube Views [Non-drop]", T.DEFAULT, "1.2", 500, 1000000, True, True),
+    ("YouTube", "YouTube Likes", T.DEFAULT, "2.8", 50, 50000, True, False),
+    ("YouTube", "YouTube Subscribers [Lifetime refill]", T.DEFAULT, "24.5", 100, 10000, True, False),
+    ("YouTube", "YouTube 4000 Watch Hours Package", T.PACKAGE, "89.9", 1, 1, False, False),
+    ("YouTube", "YouTube Custom Comments", T.CUSTOM_COMMENTS, "35", 5, 500, False, True),
+    ("YouTube", "YouTube Video Ranking [Keywords]", T.SEO, "15", 100, 10000, False, False),
+    ("Facebook", "Facebook Page Likes", T.DEFAULT, "4.4", 100, 50000, True, False),
+    ("Facebook", "Facebook Post Reactions", T.DEFAULT, "1.1", 50, 20000, False, True),
+    ("Facebook", "Facebook Video Views", T.DEFAULT, "0.25", 500, 5000000, False, False),
+    ("Facebook", "Facebook Poll Votes", T.POLL, "6.5", 100, 10000, False, False),
+    ("Telegram", "Telegram Channel Members", T.DEFAULT, "1.95", 100, 100000, True, True),
+    ("Telegram", "Telegram Post Views", T.DEFAULT, "0.012", 100, 1000000, False, False),
+    ("Telegram", "Telegram Views on Future Posts", T.SUBSCRIPTIONS, "9.5", 100, 10000, False, False),
+    ("Telegram", "Telegram Post Reactions", T.DEFAULT, "0.5", 10, 50000, False, True),
+    ("Twitter", "Twitter Followers", T.DEFAULT, "9.8", 100, 20000, True, False),
+    ("Twitter", "Twitter Likes", T.DEFAULT, "2.2", 20, 10000, False, False),
+    ("Twitter", "Twitter Retweets", T.DEFAULT, "3.1", 20, 5000, True, True),
+    ("Twitter", "Twitter Premium Impressions Package", T.PACKAGE, "1450", 1, 1, False, False),
 )
 _BUILT_IN_EXTRAS = {
     1: {"dripfeed": True, "desc": "Real-looking accounts. Start 0-1 hours, 10k/day."},
@@ -163,7 +157,7 @@ _BUILT_IN_EXTRAS = {
 }
 _CATEGORIES = ("Instagram", "TikTok", "YouTube", "Facebook", "Telegram", "Twitter")
 _KINDS = ("Followers", "Likes", "Views", "Comments", "Shares", "Reactions")
-_UNSUPPORTED_TYPES = ("Mentions", "Poll", "Subscriptions", "SEO")
+_UNSUPPORTED_TYPES = (ServiceType.MENTIONS, ServiceType.POLL, ServiceType.SUBSCRIPTIONS, ServiceType.SEO)
 
 
 def built_in_catalog() -> list[Service]:
@@ -186,11 +180,11 @@ def _generated_service(service_id: int, category: str, rng: random.Random) -> Se
     low = rng.choice((10, 50, 100, 500, 1000))
     high = low * rng.choice((10, 100, 1000))
     refill, cancel = rng.random() < 0.4, rng.random() < 0.3
-    service_type, name = DEFAULT, f"{category} {kind} #{service_id}"
+    service_type, name = ServiceType.DEFAULT, f"{category} {kind} #{service_id}"
     if roll < 0.05:
-        service_type, name, low, high = PACKAGE, f"{category} {kind} Package #{service_id}", 1, 1
+        service_type, name, low, high = ServiceType.PACKAGE, f"{category} {kind} Package #{service_id}", 1, 1
     elif roll < 0.10:
-        service_type, name = CUSTOM_COMMENTS, f"{category} Custom Comments #{service_id}"
+        service_type, name = ServiceType.CUSTOM_COMMENTS, f"{category} Custom Comments #{service_id}"
     elif roll < 0.15:
         service_type = rng.choice(_UNSUPPORTED_TYPES)
     return Service(service_id, name, service_type, category, rate, low, high, refill, cancel)
@@ -278,11 +272,11 @@ class Simulator:
         """Answer one request given its form fields, as the JSON-able object a provider sends."""
         with self._lock:
             if params.get("key") != self.config.key:
-                return {"error": "Invalid API key"}
+                return {"error": protocol.INVALID_KEY}
             action = self._actions.get(params.get("action", ""))
             try:
                 if action is None:
-                    raise _Refusal("Incorrect request")
+                    raise _Refusal(protocol.INCORRECT_REQUEST)
                 return action(params)
             except _Refusal as refusal:
                 return {"error": str(refusal)}
@@ -293,16 +287,16 @@ class Simulator:
         return self._services_answer
 
     def _add(self, params: dict[str, str]) -> dict:
-        service = self._catalog.get(_parse_id(params.get("service", "")))
+        service = self._catalog.get(protocol.number_id(params.get("service", "")))
         if service is None:
-            raise _Refusal("Incorrect service ID")
+            raise _Refusal(protocol.INCORRECT_SERVICE_ID)
         link = params.get("link", "")
         if not _is_url(link):
-            raise _Refusal("Incorrect link")
+            raise _Refusal(protocol.INCORRECT_LINK)
         quantity = _order_quantity(service, params)
         charge = _order_charge(service, quantity)
         if charge > self._balance:
-            raise _Refusal("Not enough funds on balance")
+            raise _Refusal(protocol.NOT_ENOUGH_FUNDS)
         self._balance -= charge
         order = self._create_order(service, link, quantity, charge)
         return {"order": _ident(order.id, self._quirk_rng("add", order.id))}
@@ -345,7 +339,7 @@ class Simulator:
         elif "order" in params:
             tokens = [params["order"].strip()]
         else:
-            raise _Refusal("Incorrect request")
+            raise _Refusal(protocol.INCORRECT_REQUEST)
         return [{"order": self._echo_id(t), "cancel": self._per_id(self._cancel_one, t)} for t in tokens]
 
     # Orders
@@ -362,7 +356,7 @@ class Simulator:
             link=link,
             quantity=quantity,
             charge=charge,
-            status=PENDING,
+            status=OrderStatus.PENDING,
             remains=quantity,
             start_count=start_count,
             created_at=self._now(),
@@ -372,28 +366,28 @@ class Simulator:
         self.orders[order_id] = order
         return order
 
-    def _decide_outcome(self, rng: random.Random, quantity: int) -> tuple[str, int]:
+    def _decide_outcome(self, rng: random.Random, quantity: int) -> tuple[OrderStatus, int]:
         # Draw everything every time, so an order's outcome depends only on the seed and its id.
         roll = rng.random()
         partial_remains = rng.randint(1, max(1, quantity - 1))
         over_delivered = rng.random() < 0.3
         over_by = rng.randint(1, 5)
         if roll < self.config.cancel_share:
-            return CANCELED, quantity
+            return OrderStatus.CANCELED, quantity
         if roll < self.config.cancel_share + self.config.partial_share and quantity > 1:
-            return PARTIAL, partial_remains
-        return COMPLETED, -over_by if over_delivered else 0
+            return OrderStatus.PARTIAL, partial_remains
+        return OrderStatus.COMPLETED, -over_by if over_delivered else 0
 
     def _find_order(self, token: str) -> Order:
-        order = self.orders.get(_parse_id(token))
+        order = self.orders.get(protocol.number_id(token))
         if order is None:
-            raise _Refusal("Incorrect order ID")
+            raise _Refusal(protocol.INCORRECT_ORDER_ID)
         self._settle(order)
         return order
 
     def _settle(self, order: Order) -> None:
         """Bring the order up to the clock; a final status is reached once, with its refund."""
-        if order.status in FINAL_STATUSES:
+        if order.status in ORDER_FINAL:
             return
         stage, progress = self._stage(order.created_at, len(ORDER_STAGES))
         if stage >= len(ORDER_STAGES):
@@ -403,11 +397,11 @@ class Simulator:
         to_deliver = order.quantity - max(order.final_remains, 0)
         order.remains = order.quantity - int(to_deliver * progress)
 
-    def _finish(self, order: Order, status: str, remains: int) -> None:
+    def _finish(self, order: Order, status: OrderStatus, remains: int) -> None:
         refund = order.charge
-        if status == COMPLETED:
+        if status == OrderStatus.COMPLETED:
             refund = Decimal(0)
-        elif status == PARTIAL:
+        elif status == OrderStatus.PARTIAL:
             refund = (order.charge * remains / order.quantity).quantize(CENTS, ROUND_DOWN)
         order.status, order.remains = status, remains
         order.charge -= refund
@@ -444,9 +438,9 @@ class Simulator:
         order = self._find_order(token)
         if not self._catalog[order.service].cancel:
             raise _Refusal("Cancel is disabled for this service")
-        if order.status != PENDING:
+        if order.status != OrderStatus.PENDING:
             raise _Refusal("Order can not be canceled")
-        self._finish(order, CANCELED, order.quantity)
+        self._finish(order, OrderStatus.CANCELED, order.quantity)
         return _flag(True, self._quirk_rng("cancel", order.id), as_number=True)
 
     # Refills
@@ -455,31 +449,32 @@ class Simulator:
         order = self._find_order(token)
         if not self._catalog[order.service].refill:
             raise _Refusal("Refill is disabled for this service")
-        if order.status != COMPLETED:
+        if order.status != OrderStatus.COMPLETED:
             raise _Refusal("Order is not completed")
         if self._has_open_refill(order):
             raise _Refusal("You have an active refill for this order")
         refill_id = self._next_refill_id
         self._next_refill_id += 1
         rng = random.Random(f"{self.config.seed}:refill:{refill_id}")
-        outcome = REJECTED if rng.random() < self.config.refill_reject_share else COMPLETED
-        self.refills[refill_id] = Refill(refill_id, order.id, PENDING, self._now(), outcome)
+        rejected = rng.random() < self.config.refill_reject_share
+        outcome = RefillStatus.REJECTED if rejected else RefillStatus.COMPLETED
+        self.refills[refill_id] = Refill(refill_id, order.id, RefillStatus.PENDING, self._now(), outcome)
         return refill_id
 
     def _has_open_refill(self, order: Order) -> bool:
         refills = (refill for refill in self.refills.values() if refill.order == order.id)
-        return any(self._settle_refill(refill) not in FINAL_STATUSES for refill in refills)
+        return any(self._settle_refill(refill) not in REFILL_FINAL for refill in refills)
 
-    def _settle_refill(self, refill: Refill) -> str:
-        if refill.status not in FINAL_STATUSES:
+    def _settle_refill(self, refill: Refill) -> RefillStatus:
+        if refill.status not in REFILL_FINAL:
             stage, _ = self._stage(refill.created_at, len(REFILL_STAGES))
             refill.status = REFILL_STAGES[stage] if stage < len(REFILL_STAGES) else refill.outcome
         return refill.status
 
     def _refill_status_text(self, token: str) -> str:
-        refill = self.refills.get(_parse_id(token))
+        refill = self.refills.get(protocol.number_id(token))
         if refill is None:
-            raise _Refusal("Refill not found")
+            raise _Refusal(protocol.REFILL_NOT_FOUND)
         return _status_text(self._settle_refill(refill), self._quirk_rng("refill-status", refill.id))
 
     # Helpers
@@ -503,7 +498,7 @@ class Simulator:
             return {"error": str(refusal)}
 
     def _echo_id(self, token: str) -> int | str:
-        order_id = _parse_id(token)
+        order_id = protocol.number_id(token)
         if order_id is None:
             return token
         return _ident(order_id, self._quirk_rng("echo", token))
@@ -537,43 +532,39 @@ class Simulator:
 
 
 def _order_quantity(service: Service, params: dict[str, str]) -> int:
-    if service.type == PACKAGE:
+    if service.type == ServiceType.PACKAGE:
         return 1
-    if service.type == CUSTOM_COMMENTS:
+    if service.type == ServiceType.CUSTOM_COMMENTS:
         quantity = sum(1 for line in params.get("comments", "").splitlines() if line.strip())
     else:
         quantity = _parse_int(params.get("quantity", ""))
         if quantity is None:
-            raise _Refusal("Incorrect request")
+            raise _Refusal(protocol.INCORRECT_REQUEST)
     if quantity < service.min:
-        raise _Refusal(f"Quantity less than minimal {service.min}")
+        raise _Refusal(protocol.quantity_below_min(service.min))
     if quantity > service.max:
-        raise _Refusal(f"Quantity more than maximum {service.max}")
+        raise _Refusal(protocol.quantity_above_max(service.max))
     return quantity
 
 
 def _order_charge(service: Service, quantity: int) -> Decimal:
-    if service.type == PACKAGE:
+    if service.type == ServiceType.PACKAGE:
         return service.rate.quantize(CENTS, ROUND_HALF_UP)
     return (service.rate * quantity / 1000).quantize(CENTS, ROUND_HALF_UP)
 
 
 def _split_ids(text: str) -> list[str]:
-    tokens = [token.strip() for token in text.split(",") if token.strip()]
-    if not tokens or len(tokens) > MAX_IDS:
-        raise _Refusal("Incorrect request")
-    return tokens
+    """The ids of a multi call, repeats included: the simulator answers every id as often as it is sent."""
+    try:
+        return protocol.split_ids(text, unique=False)
+    except ValueError as exc:
+        raise _Refusal(str(exc)) from None
 
 
 def _parse_int(text: str) -> int | None:
     text = text.strip()
     digits = text.removeprefix("-")
     return int(text) if digits.isascii() and digits.isdigit() else None
-
-
-def _parse_id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _is_url(link: str) -> bool:
@@ -607,8 +598,8 @@ def _flag(value: bool, rng: random.Random | None, *, as_number: bool = False) ->
 
 
 def _status_text(status: str, rng: random.Random | None) -> str:
-    if rng is not None and rng.random() < 0.5 and status == IN_PROGRESS:
-        return "In Progress"
+    if rng is not None and rng.random() < 0.5:
+        return status.title()  # "In Progress", as some providers write it; one-word statuses stay the same
     return status
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,39 +28,11 @@ import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from catalog import protocol
+
 log = logging.getLogger(__name__)
 
-MAX_IDS = 100
 MESSAGE_LIMIT = 300
-
-
-class Status:
-    """Order statuses as the protocol spells them."""
-
-    PENDING = "Pending"
-    IN_PROGRESS = "In progress"
-    PROCESSING = "Processing"
-    COMPLETED = "Completed"
-    PARTIAL = "Partial"
-    CANCELED = "Canceled"
-
-
-ORDER_STATUSES = {
-    s.lower(): s
-    for s in (
-        Status.PENDING,
-        Status.IN_PROGRESS,
-        Status.PROCESSING,
-        Status.COMPLETED,
-        Status.PARTIAL,
-        Status.CANCELED,
-    )
-}
-ORDER_STATUSES["cancelled"] = Status.CANCELED
-ORDER_STATUSES["inprogress"] = Status.IN_PROGRESS
-
-REFILL_STATUSES = {s.lower(): s for s in ("Pending", "In progress", "Processing", "Completed", "Rejected")}
-REFILL_STATUSES["inprogress"] = "In progress"
 
 
 # Errors ---------------------------------------------------------------------------------------------------
@@ -114,7 +86,7 @@ class Service:
 
 @dataclass(frozen=True)
 class OrderStatus:
-    status: str
+    status: protocol.OrderStatus
     charge: Decimal | None
     start_count: int | None
     remains: int | None
@@ -130,7 +102,7 @@ class Balance:
 
 @dataclass(frozen=True)
 class RefillStatus:
-    status: str
+    status: protocol.RefillStatus
     raw: dict = field(repr=False, compare=False)
 
 
@@ -177,27 +149,21 @@ def parse_bool(value: Any) -> bool:
     raise _BadValue(f"not a boolean: {value!r}")
 
 
-def parse_id(value: Any) -> str:
-    """Ids come as ints or strings; we keep them as canonical strings ("007" and 7 are the same id)."""
-    if isinstance(value, bool) or value is None:
-        raise _BadValue(f"not an id: {value!r}")
-    text = str(value).strip()
-    if re.fullmatch(r"\d+", text):
-        return str(int(text))
-    if re.fullmatch(r"\d+\.0*", text):
-        return str(int(Decimal(text)))
-    if not text or len(text) > 64 or not re.fullmatch(r"[\w-]+", text):
-        raise _BadValue(f"not an id: {value!r}")
-    return text
+def _answer_id(value: Any) -> str:
+    """An id in an answer: a bad one is the provider's fault, a _BadValue like any unreadable field."""
+    try:
+        return protocol.parse_id(value)
+    except ValueError as exc:
+        raise _BadValue(str(exc)) from None
 
 
-def parse_status(value: Any, known: dict[str, str]) -> str:
+def parse_status(value: Any, statuses: type[protocol.S]) -> protocol.S:
     if not isinstance(value, str):
         raise _BadValue(f"not a status: {value!r}")
-    text = " ".join(value.split()).lower()
-    if text in known:
-        return known[text]
-    raise _BadValue(f"unknown status: {value[:40]!r}")
+    status = protocol.status_named(value, statuses)
+    if status is None:
+        raise _BadValue(f"unknown status: {value[:40]!r}")
+    return status
 
 
 def _optional(parser, value):
@@ -230,9 +196,9 @@ def parse_service(raw: dict) -> Service:
     if not isinstance(name, str) or not name.strip():
         raise _BadValue("service without a name")
     return Service(
-        service_id=parse_id(raw.get("service")),
+        service_id=_answer_id(raw.get("service")),
         name=name.strip(),
-        type=str(raw.get("type") or "Default").strip(),
+        type=str(raw.get("type") or protocol.ServiceType.DEFAULT).strip(),
         category=str(raw.get("category") or "").strip(),
         rate=parse_decimal(raw.get("rate")),
         min=parse_int(raw.get("min")),
@@ -250,7 +216,7 @@ def parse_order_status(raw: Any) -> OrderStatus:
         raise _BadValue("status answer is not an object")
     currency = raw.get("currency")
     return OrderStatus(
-        status=parse_status(raw.get("status"), ORDER_STATUSES),
+        status=parse_status(raw.get("status"), protocol.OrderStatus),
         charge=_optional(parse_decimal, raw.get("charge")),
         start_count=_optional(parse_int, raw.get("start_count")),
         remains=_optional(parse_int, raw.get("remains")),
@@ -300,19 +266,9 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
-def _chunks(ids: Sequence[str], size: int = MAX_IDS) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 def _unique_ids(ids: Iterable[Any]) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in ids:
-        try:
-            seen[parse_id(value)] = None
-        except _BadValue:
-            raise ValueError(f"not an id: {value!r}") from None
-    return list(seen)
+    """The caller's ids, canonical and once each; a bad one is the caller's ValueError."""
+    return list(dict.fromkeys(protocol.parse_id(value) for value in ids))
 
 
 class Client:
@@ -362,13 +318,13 @@ class Client:
         params.update({name: str(value) for name, value in fields.items() if value is not None})
         answer = self._call("add", **params)
         try:
-            return parse_id(answer["order"])
+            return _answer_id(answer["order"])
         except (KeyError, TypeError, _BadValue):
             # The provider said something other than an id: the order may exist. Never resend.
             raise Ambiguous(f"{self.host}: add answer has no order id") from None
 
     def status(self, order_id: Any) -> OrderStatus:
-        answer = self._call("status", order=parse_id(order_id))
+        answer = self._call("status", order=protocol.parse_id(order_id))
         try:
             return parse_order_status(answer)
         except _BadValue as exc:
@@ -377,13 +333,13 @@ class Client:
     def statuses(self, order_ids: Iterable[Any]) -> dict[str, OrderStatus | ItemError]:
         """Status of many orders, one call per 100 ids; keyed by upstream order id."""
         results: dict[str, OrderStatus | ItemError] = {}
-        for chunk in _chunks(_unique_ids(order_ids)):
-            answer = self._call("status", orders=",".join(chunk))
+        for chunk in protocol.chunks(_unique_ids(order_ids)):
+            answer = self._call("status", orders=protocol.join_ids(chunk))
             if not isinstance(answer, dict):
                 raise Ambiguous(f"{self.host}: multi status answer is not an object")
             by_id = _keyed(answer)
             for order_id in chunk:
-                results[order_id] = _item(by_id, order_id, parse_order_status, "Incorrect order ID")
+                results[order_id] = _item(by_id, order_id, parse_order_status, protocol.INCORRECT_ORDER_ID)
         return results
 
     def balance(self) -> Balance:
@@ -396,21 +352,21 @@ class Client:
 
     def refill(self, order_id: Any) -> str:
         """Asks for a refill of one order; returns the upstream refill id."""
-        answer = self._call("refill", order=parse_id(order_id))
+        answer = self._call("refill", order=protocol.parse_id(order_id))
         value = answer.get("refill") if isinstance(answer, dict) else None
         error = _error_in(value) if isinstance(value, dict) else None
         if error:
             raise Rejected(error)
         try:
-            return parse_id(value)
+            return _answer_id(value)
         except _BadValue:
             raise Ambiguous(f"{self.host}: refill answer has no refill id") from None
 
     def refills(self, order_ids: Iterable[Any]) -> dict[str, str | ItemError]:
         """Refill many orders, one call per 100 ids: order id -> refill id, or the per-order error."""
         results: dict[str, str | ItemError] = {}
-        for chunk in _chunks(_unique_ids(order_ids)):
-            answer = self._call("refill", orders=",".join(chunk))
+        for chunk in protocol.chunks(_unique_ids(order_ids)):
+            answer = self._call("refill", orders=protocol.join_ids(chunk))
             if isinstance(answer, dict) and "refill" in answer:
                 # The card's shape: one refill for the whole batch.
                 shared = _parse_refill_id(answer["refill"])
@@ -427,7 +383,7 @@ class Client:
         return results
 
     def refill_status(self, refill_id: Any) -> RefillStatus:
-        answer = self._call("refill_status", refill=parse_id(refill_id))
+        answer = self._call("refill_status", refill=protocol.parse_id(refill_id))
         try:
             return _parse_refill_status(answer)
         except _ItemRejected as exc:
@@ -437,18 +393,18 @@ class Client:
 
     def refill_statuses(self, refill_ids: Iterable[Any]) -> dict[str, RefillStatus | ItemError]:
         results: dict[str, RefillStatus | ItemError] = {}
-        for chunk in _chunks(_unique_ids(refill_ids)):
-            answer = self._call("refill_status", refills=",".join(chunk))
+        for chunk in protocol.chunks(_unique_ids(refill_ids)):
+            answer = self._call("refill_status", refills=protocol.join_ids(chunk))
             by_id = _keyed(answer) if isinstance(answer, dict) else _rows_by(answer, "refill", self.host)
             for refill_id in chunk:
-                results[refill_id] = _item(by_id, refill_id, _parse_refill_status, "Refill not found")
+                results[refill_id] = _item(by_id, refill_id, _parse_refill_status, protocol.REFILL_NOT_FOUND)
         return results
 
     def cancel(self, order_ids: Iterable[Any]) -> dict[str, bool | ItemError]:
         """Asks to cancel orders (one call per 100 ids): order id -> True, or the per-order error."""
         results: dict[str, bool | ItemError] = {}
-        for chunk in _chunks(_unique_ids(order_ids)):
-            answer = self._call("cancel", orders=",".join(chunk))
+        for chunk in protocol.chunks(_unique_ids(order_ids)):
+            answer = self._call("cancel", orders=protocol.join_ids(chunk))
             by_id = _rows_by(answer, "order", self.host)
             for order_id in chunk:
                 row = by_id.get(order_id)
@@ -519,14 +475,14 @@ def _parse_cancel(value: Any) -> bool | ItemError:
     except _BadValue:
         pass
     error = _error_in(value) if isinstance(value, dict | str) and value not in ("0", "") else None
-    return ItemError(error or "Cancel was not accepted")
+    return ItemError(error or protocol.CANCEL_NOT_ACCEPTED)
 
 
 def _keyed(answer: dict) -> dict[str, Any]:
     keyed = {}
     for key, value in answer.items():
         try:
-            keyed[parse_id(key)] = value
+            keyed[_answer_id(key)] = value
         except _BadValue:
             continue
     return keyed
@@ -541,7 +497,7 @@ def _rows_by(answer: Any, id_field: str, host: str) -> dict[str, dict]:
     for row in answer:
         if isinstance(row, dict):
             try:
-                rows[parse_id(row.get(id_field))] = row
+                rows[_answer_id(row.get(id_field))] = row
             except _BadValue:
                 continue
     return rows
@@ -567,7 +523,7 @@ def _parse_refill_id(value: Any) -> str | ItemError:
     if error:
         return ItemError(error)
     try:
-        return parse_id(value)
+        return _answer_id(value)
     except _BadValue:
         return ItemError("Unreadable refill id")
 
@@ -579,4 +535,4 @@ def _parse_refill_status(raw: Any) -> RefillStatus:
     error = _error_in(status) if isinstance(status, dict) else None
     if error:
         raise _ItemRejected(error)
-    return RefillStatus(status=parse_status(status, REFILL_STATUSES), raw=raw)
+    return RefillStatus(status=parse_status(status, protocol.RefillStatus), raw=raw)

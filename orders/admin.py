@@ -3,14 +3,22 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 
-from .models import Order, OrderEvent, Refill, Status
+from .errors import OrderError
+from .models import Order, OrderEvent, Refill, RefillEvent, Status
+from .operators import (
+    order_fail_and_refund,
+    order_resubmit,
+    order_set_upstream_id,
+    refill_mark_rejected,
+    refill_set_upstream_id,
+)
 from .polling import orders_poll
-from .refills import refill_mark_rejected, refill_set_upstream_id, refills_poll
-from .services import OrderError, order_fail_and_refund, order_resubmit, order_set_upstream_id
+from .refills import refills_poll
 
 
-class OrderEventInline(admin.TabularInline):
-    model = OrderEvent
+class HistoryInline(admin.TabularInline):
+    """A row's history, read-only: written only by orders/moves.py."""
+
     extra = 0
     can_delete = False
     fields = ["created_at", "old_status", "new_status", "source", "note", "created_by"]
@@ -19,6 +27,14 @@ class OrderEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class OrderEventInline(HistoryInline):
+    model = OrderEvent
+
+
+class RefillEventInline(HistoryInline):
+    model = RefillEvent
 
 
 class UpstreamIdForm(forms.Form):
@@ -222,6 +238,7 @@ class RefillAdmin(admin.ModelAdmin):
     search_fields = ["=id", "=order__id", "=upstream_id", "user__username", "order__link"]
     list_select_related = ["order__provider", "user"]
     readonly_fields = [field.name for field in Refill._meta.fields]
+    inlines = [RefillEventInline]
     actions = ["poll_now", "mark_rejected"]
 
     def has_add_permission(self, request):
@@ -245,7 +262,9 @@ class RefillAdmin(admin.ModelAdmin):
         form = UpstreamIdForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                refill_set_upstream_id(refill=refill, upstream_id=form.cleaned_data["upstream_id"])
+                refill_set_upstream_id(
+                    refill=refill, upstream_id=form.cleaned_data["upstream_id"], by=request.user
+                )
             except OrderError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -268,5 +287,5 @@ class RefillAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark rejected", permissions=["change"])
     def mark_rejected(self, request, queryset):
-        count = sum(refill_mark_rejected(refill=refill) for refill in queryset)
+        count = sum(refill_mark_rejected(refill=refill, by=request.user) for refill in queryset)
         self.message_user(request, f"{count} refill(s) marked rejected.")

@@ -1,15 +1,16 @@
 """Cancellations: we ask the provider; the refund comes only when polling sees Canceled or Partial."""
 
 import logging
-from collections import defaultdict
 
 from django.utils import timezone
 
-from catalog import upstream
+from catalog import protocol, upstream
 from catalog.services import provider_client
+from reseller.db import group_by
 
-from .models import ACTIVE, Order, OrderEvent
-from .services import OrderError
+from .errors import OrderError
+from .models import ACTIVE, Order, Source
+from .moves import orders_note
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,14 @@ def orders_cancel(*, user, orders: list[Order]) -> dict[int, bool | OrderError]:
     """Asks the providers to cancel the customer's orders (at most 100 per call): per order, True when the
     provider accepted, else why not. Accepted orders are checked again at the next polling sweep."""
     results: dict[int, bool | OrderError] = {}
-    by_provider = defaultdict(list)
+    cancelable = []
     for order in orders:
-        problem = "Incorrect order ID" if order.user_id != user.pk else cancel_problem(order=order)
+        problem = protocol.INCORRECT_ORDER_ID if order.user_id != user.pk else cancel_problem(order=order)
         if problem:
             results[order.pk] = OrderError(problem, code="cancel")
         else:
-            by_provider[order.provider_id].append(order)
-    for group in by_provider.values():
+            cancelable.append(order)
+    for group in group_by(cancelable, lambda order: order.provider_id):
         results.update(_cancel_upstream(group))
     return results
 
@@ -55,15 +56,7 @@ def _cancel_upstream(orders: list[Order]) -> dict[int, bool | OrderError]:
             accepted.append(order)
         else:
             results[order.pk] = OrderError(getattr(answer, "message", "The provider refused."), code="cancel")
+    # Checked again at the next sweep: the refund comes when the provider says Canceled (or Partial).
     Order.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=timezone.now())
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order=o,
-            old_status=o.status,
-            new_status=o.status,
-            source=OrderEvent.Source.CUSTOMER,
-            note="Cancel requested",
-        )
-        for o in accepted
-    )
+    orders_note(orders=accepted, note="Cancel requested", source=Source.CUSTOMER)
     return results

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from catalog import protocol
 from catalog.models import Provider, Service
 
 MONEY = {"max_digits": 20, "decimal_places": 5}
@@ -32,7 +33,8 @@ ACTIVE = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.PROCESSING})  # p
 FINAL = frozenset({Status.COMPLETED, Status.PARTIAL, Status.CANCELED, Status.FAILED})
 UPSTREAM_FINAL = FINAL - {Status.FAILED}
 
-# Every allowed move, in one place. Upstream statuses may also step back (In progress -> Pending).
+# Every allowed move of an order, in one place; orders/moves.py is the one function that makes them.
+# Upstream statuses may also step back (In progress -> Pending).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.QUEUED: frozenset({Status.SUBMITTING, Status.FAILED}),
     Status.SUBMITTING: frozenset(
@@ -43,15 +45,26 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     **{status: frozenset() for status in FINAL},
 }
 
-# The protocol's status strings (catalog.upstream.Status) mapped to ours.
+# The protocol's statuses mapped to ours.
 FROM_UPSTREAM = {
-    "Pending": Status.PENDING,
-    "In progress": Status.IN_PROGRESS,
-    "Processing": Status.PROCESSING,
-    "Completed": Status.COMPLETED,
-    "Partial": Status.PARTIAL,
-    "Canceled": Status.CANCELED,
+    protocol.OrderStatus.PENDING: Status.PENDING,
+    protocol.OrderStatus.IN_PROGRESS: Status.IN_PROGRESS,
+    protocol.OrderStatus.PROCESSING: Status.PROCESSING,
+    protocol.OrderStatus.COMPLETED: Status.COMPLETED,
+    protocol.OrderStatus.PARTIAL: Status.PARTIAL,
+    protocol.OrderStatus.CANCELED: Status.CANCELED,
 }
+
+
+class Source(models.TextChoices):
+    """Who made a move: every history row (an order's or a refill's) names one."""
+
+    PLACEMENT = "placement", "Placement"
+    SUBMISSION = "submission", "Submission"
+    POLL = "poll", "Polling"
+    SWEEPER = "sweeper", "Sweeper"
+    OPERATOR = "operator", "Operator"
+    CUSTOMER = "customer", "Customer"
 
 
 class Order(models.Model):
@@ -167,20 +180,10 @@ class Order(models.Model):
         return self.paid - self.actual_cost
 
 
-class OrderEvent(models.Model):
-    """One row per status change: the order's timeline and audit trail."""
+class HistoryRow(models.Model):
+    """One row of a state machine's history: a status change (or a note that changes none, such as a
+    cancel asked for), who made it and why. Written only by orders/moves.py."""
 
-    class Source(models.TextChoices):
-        PLACEMENT = "placement", "Placement"
-        SUBMISSION = "submission", "Submission"
-        POLL = "poll", "Polling"
-        SWEEPER = "sweeper", "Sweeper"
-        OPERATOR = "operator", "Operator"
-        CUSTOMER = "customer", "Customer"
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    new_status = models.CharField(max_length=20, choices=Status.choices)
     source = models.CharField(max_length=20, choices=Source.choices)
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
@@ -189,10 +192,21 @@ class OrderEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
 
     def __str__(self):
         return f"{self.old_status or '-'} -> {self.new_status}"
+
+
+class OrderEvent(HistoryRow):
+    """The order's timeline and audit trail."""
+
+    Source = Source
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=Status.choices)
 
 
 class RefillStatus(models.TextChoices):
@@ -217,12 +231,28 @@ OPEN_REFILL = frozenset(
 )
 POLLED_REFILL = frozenset({RefillStatus.PENDING, RefillStatus.IN_PROGRESS})
 FINAL_REFILL = frozenset({RefillStatus.COMPLETED, RefillStatus.REJECTED, RefillStatus.FAILED})
+# Every allowed move of a refill. An operator may close any open refill but one being submitted, whose
+# request may be on its way; upstream statuses may step back (In progress -> Pending).
+REFILL_TRANSITIONS: dict[str, frozenset[str]] = {
+    RefillStatus.QUEUED: frozenset({RefillStatus.SUBMITTING, RefillStatus.FAILED, RefillStatus.REJECTED}),
+    RefillStatus.SUBMITTING: frozenset(
+        {RefillStatus.QUEUED, RefillStatus.NEEDS_REVIEW, RefillStatus.PENDING, RefillStatus.FAILED}
+    ),
+    RefillStatus.NEEDS_REVIEW: frozenset({RefillStatus.PENDING, RefillStatus.REJECTED}),
+    RefillStatus.PENDING: frozenset(
+        {RefillStatus.IN_PROGRESS, RefillStatus.COMPLETED, RefillStatus.REJECTED}
+    ),
+    RefillStatus.IN_PROGRESS: frozenset(
+        {RefillStatus.PENDING, RefillStatus.COMPLETED, RefillStatus.REJECTED}
+    ),
+    **{status: frozenset() for status in FINAL_REFILL},
+}
 REFILL_FROM_UPSTREAM = {
-    "Pending": RefillStatus.PENDING,
-    "In progress": RefillStatus.IN_PROGRESS,
-    "Processing": RefillStatus.IN_PROGRESS,
-    "Completed": RefillStatus.COMPLETED,
-    "Rejected": RefillStatus.REJECTED,
+    protocol.RefillStatus.PENDING: RefillStatus.PENDING,
+    protocol.RefillStatus.IN_PROGRESS: RefillStatus.IN_PROGRESS,
+    protocol.RefillStatus.PROCESSING: RefillStatus.IN_PROGRESS,
+    protocol.RefillStatus.COMPLETED: RefillStatus.COMPLETED,
+    protocol.RefillStatus.REJECTED: RefillStatus.REJECTED,
 }
 
 
@@ -260,3 +290,11 @@ class Refill(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REFILL
+
+
+class RefillEvent(HistoryRow):
+    """A refill's history: shown in admin and on its order's timeline."""
+
+    refill = models.ForeignKey(Refill, on_delete=models.CASCADE, related_name="events")
+    old_status = models.CharField(max_length=20, choices=RefillStatus.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=RefillStatus.choices)

@@ -1,43 +1,33 @@
 """Following placed orders upstream: one `status` call per 100 orders, bulk writes, refunds exactly once.
 
 A sweep claims a batch by moving its next-check time forward under `SELECT ... FOR UPDATE SKIP LOCKED`, so
-overlapping sweeps split the work. Answers are applied with the batch's rows locked and re-read, so two
-appliers of the same order (a sweep and an operator's "poll now") cannot both move it or both refund it.
+overlapping sweeps split the work. Answers are applied with the batch's rows locked and re-read; status
+changes are moves (orders/moves.py), so of two appliers of the same answer (a sweep and an operator's
+"poll now") one moves the order and refunds it, and the other finds it moved.
 """
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog import pricing, upstream
+from catalog import protocol, upstream
 from catalog.services import provider_client
-from reseller.bulk import bulk_update
+from reseller.db import bulk_update, claim_batches, due_now, group_by
 
-from .models import ACTIVE, FROM_UPSTREAM, TRANSITIONS, UPSTREAM_FINAL, Order, OrderEvent, Status
-from .services import orders_refund
+from .models import ACTIVE, FROM_UPSTREAM, TRANSITIONS, Order, Source, Status
+from .moves import Move, orders_move
 
 log = logging.getLogger(__name__)
-POLLED_FIELDS = [
-    "refund",
-    "status",
-    "start_count",
-    "remains",
-    "upstream_charge",
-    "poll_error",
-    "finished_at",
-    "next_check_at",
-    "updated_at",
-]
+# What an answer changes besides the status (a move writes these with it).
+ANSWER_FIELDS = ["start_count", "remains", "upstream_charge", "poll_error"]
 
 
 @dataclass
 class PollResult:
+    due: int = 0
     checked: int = 0
     changed: int = 0
     refunded: int = 0
@@ -52,62 +42,37 @@ class PollResult:
         )
 
 
-def orders_poll(*, order_ids: list[int] | None = None, batch_size: int | None = None) -> PollResult:
-    """One sweep over the orders due for a check (or exactly `order_ids`, for "poll now")."""
-    batch_size = batch_size or settings.ORDER_POLL_BATCH
+def orders_poll(
+    *, order_ids: list[int] | None = None, batch_size: int | None = None, every: bool = False
+) -> PollResult:
+    """One sweep over the orders due for a check; exactly `order_ids` for "poll now"; with `every`, all
+    open orders whether due or not (`due` then says how many were)."""
     result = PollResult()
-    while batch := _claim(batch_size, order_ids):
-        result.batches += 1
-        for provider_orders in by_provider(batch):
-            _poll_provider(provider_orders, result)
-        if order_ids is not None:
-            break
-    return result
-
-
-def _claim(batch_size: int, order_ids: list[int] | None) -> list[Order]:
-    due = Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
-    ids = claim_due(
-        due,
+    if every:
+        result.due = _polled().filter(due_now()).count()
+        order_ids = list(_polled().values_list("pk", flat=True))
+    batches = claim_batches(
+        _polled(),
         ids=order_ids,
-        batch_size=batch_size,
+        batch_size=batch_size or settings.ORDER_POLL_BATCH,
         interval=settings.ORDER_POLL_INTERVAL,
         last_checked_at=timezone.now(),
     )
-    return list(Order.objects.filter(pk__in=ids).select_related("provider"))
+    for ids in batches:
+        result.batches += 1
+        batch = Order.objects.filter(pk__in=ids).select_related("provider")
+        for provider_orders in group_by(batch, lambda order: order.provider_id):
+            _poll_provider(provider_orders, result)
+    return result
 
 
-def claim_due(rows, *, ids: list[int] | None, batch_size: int, interval: int, **also) -> list[int]:
-    """Claims up to `batch_size` rows due for a check (or exactly `ids`) by moving their next check
-    `interval` seconds on, under SKIP LOCKED, so that overlapping sweeps split the rows between them."""
-    now = timezone.now()
-    with transaction.atomic():
-        if ids is not None:
-            rows = rows.filter(pk__in=ids)
-        else:
-            rows = rows.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-        claimed = list(
-            rows.order_by(F("next_check_at").asc(nulls_first=True), "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if claimed:
-            later = now + timedelta(seconds=interval)
-            rows.model.objects.filter(pk__in=claimed).update(next_check_at=later, **also)
-    return claimed
-
-
-def by_provider(rows: list, provider_id=lambda row: row.provider_id):
-    """The rows grouped by provider, for one batch of calls per provider."""
-    groups = defaultdict(list)
-    for row in rows:
-        groups[provider_id(row)].append(row)
-    return groups.values()
+def _polled():
+    return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
 
 
 def _poll_provider(orders: list[Order], result: PollResult) -> None:
     provider = orders[0].provider
-    result.calls += -(-len(orders) // upstream.MAX_IDS)
+    result.calls += -(-len(orders) // protocol.MAX_IDS)
     try:
         answers = provider_client(provider=provider).statuses([o.upstream_id for o in orders])
     except upstream.UpstreamError as exc:
@@ -122,63 +87,46 @@ def _apply(orders: list[Order], answers: dict, result: PollResult) -> None:
     now = timezone.now()
     with transaction.atomic():
         fresh = Order.objects.filter(pk__in=[o.pk for o in orders], status__in=ACTIVE).select_related("user")
-        changed, events, refunds = [], [], []
+        moves, updated = [], []
         for order in fresh.select_for_update(of=("self",)):
             answer = answers.get(order.upstream_id)
             if answer is None:
                 continue
-            before = (order.status, order.start_count, order.remains, order.upstream_charge, order.poll_error)
             if isinstance(answer, upstream.ItemError):
-                order.poll_error = answer.message[:300]
                 result.errors += 1
+                changes, to = {"poll_error": answer.message[:300]}, None
             else:
                 result.checked += 1
-                refund = _take(order, answer, now, events)
-                if refund:
-                    refunds.append((order, refund))
-            if (
-                order.status,
-                order.start_count,
-                order.remains,
-                order.upstream_charge,
-                order.poll_error,
-            ) != before:
+                changes, to = _read(order, answer)
+            if to is not None:
+                moves.append(Move(order, to, Source.POLL, changes=changes))
+            elif any(getattr(order, name) != value for name, value in changes.items()):
+                for name, value in changes.items():
+                    setattr(order, name, value)
                 order.updated_at = now
-                changed.append(order)
-        result.refunded += orders_refund(refunds=refunds)
-        bulk_update(changed, POLLED_FIELDS)
-        OrderEvent.objects.bulk_create(events)
-    result.changed += len(events)
+                updated.append(order)
+        made = orders_move(moves)
+        bulk_update(updated, [*ANSWER_FIELDS, "updated_at"])
+    result.changed += len(made)
+    result.refunded += sum(1 for move in made if move.row.refund)
 
 
-def _take(order: Order, answer: upstream.OrderStatus, now, events: list) -> object:
-    """Applies one answer to the order in memory; returns the refund it earns, if any."""
-    order.poll_error = ""
-    if answer.start_count is not None:
-        order.start_count = answer.start_count
-    if answer.remains is not None:
-        order.remains = answer.remains
-    if answer.charge is not None:
-        order.upstream_charge = answer.charge
-    new_status = FROM_UPSTREAM[answer.status]
-    if new_status == Status.PARTIAL and answer.remains is None:
+def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]:
+    """What one answer changes on the order, and the status it moves to (None: it stays)."""
+    changes = {
+        "start_count": answer.start_count if answer.start_count is not None else order.start_count,
+        "remains": answer.remains if answer.remains is not None else order.remains,
+        "upstream_charge": answer.charge if answer.charge is not None else order.upstream_charge,
+        "poll_error": "",
+    }
+    to = FROM_UPSTREAM[answer.status]
+    if to == Status.PARTIAL and answer.remains is None:
         # Without remains the refund cannot be known; Partial is final, so wait for a full answer.
-        order.poll_error = "Partial without remains: waiting for the provider to say how many"
-        return None
-    if new_status == order.status:
-        return None
-    if new_status not in TRANSITIONS[order.status]:
-        order.poll_error = f"Unexpected move from {order.status} to {new_status}"
-        return None
-    events.append(
-        OrderEvent(order=order, old_status=order.status, new_status=new_status, source=OrderEvent.Source.POLL)
-    )
-    order.status = new_status
-    if new_status not in UPSTREAM_FINAL:
-        return None
-    order.finished_at, order.next_check_at = now, None
-    if new_status == Status.CANCELED:
-        return order.charge
-    if new_status == Status.PARTIAL:
-        return pricing.partial_refund(charge=order.charge, remains=order.remains, quantity=order.quantity)
-    return None
+        changes["poll_error"] = "Partial without remains: waiting for the provider to say how many"
+        return changes, None
+    if to == order.status:
+        return changes, None
+    if to not in TRANSITIONS[order.status]:
+        changes["poll_error"] = f"Unexpected move from {order.status} to {to}"
+        return changes, None
+    return changes, to

@@ -1,10 +1,14 @@
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from catalog.models import SELLABLE_TYPES, Category, Service
+from catalog.models import Category, Service
+from catalog.service_types import SELLABLE_TYPES
 from reseller.params import whole_number
 
-from .models import Order
+from .models import Order, RefillEvent
 
 
 def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet[Order]:
@@ -42,3 +46,21 @@ def sellable_services(*, category_id: int | None = None) -> QuerySet[Service]:
 
 def sellable_categories() -> QuerySet[Category]:
     return Category.objects.filter(services__in=sellable_services()).distinct().order_by("sort_order", "name")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str
+
+
+def order_timeline(*, order: Order) -> list[TimelineEntry]:
+    """The order's history and its refills', oldest first, as the customer reads it."""
+    entries = [
+        TimelineEntry(event.created_at, event.get_new_status_display()) for event in order.events.all()
+    ]
+    entries += [
+        TimelineEntry(event.created_at, f"Refill {event.refill_id}: {event.get_new_status_display()}")
+        for event in RefillEvent.objects.filter(refill__order=order)
+    ]
+    return sorted(entries, key=lambda entry: entry.at)

@@ -1,9 +1,11 @@
+"""Celery tasks: thin. Each takes ids, calls a service and decides retries; beat runs the sweeps."""
+
 import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from . import polling, refills, services
+from . import polling, refills, submission, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -11,10 +13,10 @@ log = logging.getLogger(__name__)
 @shared_task(bind=True, max_retries=settings.ORDER_SUBMIT_MAX_RETRIES)
 def order_submit(self, order_id: int):
     """Places one order upstream. Retries only when the provider was provably not reached."""
-    outcome = services.order_submit(order_id=order_id)
-    if outcome is services.Outcome.UNREACHABLE:
+    outcome = submission.order_submit(order_id=order_id)
+    if outcome is submission.Outcome.UNREACHABLE:
         if self.request.retries >= self.max_retries:
-            services.order_fail_unreachable(order_id=order_id)
+            submission.order_fail_unreachable(order_id=order_id)
         else:
             raise self.retry(countdown=settings.ORDER_SUBMIT_RETRY_BASE * 2**self.request.retries)
     return outcome.value
@@ -31,8 +33,8 @@ def orders_poll():
 @shared_task
 def orders_sweep():
     """Beat: stuck submissions to review, lost queued orders re-queued."""
-    reviewed, requeued = services.orders_sweep()
-    refills_reviewed = refills.refills_sweep()
+    reviewed, requeued = sweeper.orders_sweep()
+    refills_reviewed = sweeper.refills_sweep()
     if reviewed or requeued or refills_reviewed:
         log.warning(
             "sweep: %d orders sent to review, %d re-queued; %d refills sent to review",

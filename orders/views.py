@@ -8,15 +8,16 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reseller.wallet.money import format_money
+from reseller.money import format_money
 from reseller.wallet.selectors import wallet_balance
 
 from .cancels import cancel_problem, orders_cancel
+from .errors import OrderError
 from .forms import OrderForm
 from .models import Status
+from .placement import order_place, order_preview
 from .refills import refill_problem, refill_request, refill_request_many
-from .selectors import order_get_for_user, order_list_for_user, orders_for_user_by_public_id
-from .services import OrderError, order_place, order_preview
+from .selectors import order_get_for_user, order_list_for_user, order_timeline, orders_for_user_by_public_id
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 
@@ -99,7 +100,8 @@ def order_list(request):
 def order_detail(request, public_id):
     order = order_get_for_user(user=request.user, public_id=public_id)
     _with_actions([order])
-    return render(request, "orders/order_detail.html", {"order": order, "events": order.events.all()})
+    context = {"order": order, "timeline": order_timeline(order=order)}
+    return render(request, "orders/order_detail.html", context)
 
 
 @login_required

@@ -1,8 +1,9 @@
-"""Settings for Reseller, all from the environment (see .env.example).
+"""Settings for Reseller, all from the environment or .env (see .env.example). Importing them creates nothing.
 
 With nothing set, the panel runs on embedded defaults: SQLite and a filesystem Celery broker under var/.
 """
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +13,38 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("RESELLER_VAR_DIR", default=str(BASE_DIR / "var")))
 
+# .env first, before anything reads the environment (RESELLER_VAR_DIR included); the real environment wins
+# over it. RESELLER_ENV_FILE names another file (an operator's, a test's); that one must exist.
+if os.environ.get("RESELLER_ENV_FILE"):
+    ENV_FILE = Path(os.environ["RESELLER_ENV_FILE"])
+    if not ENV_FILE.is_file():
+        raise ImproperlyConfigured(f"RESELLER_ENV_FILE names {ENV_FILE}, which is not a file.")
+else:
+    ENV_FILE = BASE_DIR / ".env"
+environ.Env.read_env(ENV_FILE, overwrite=False)
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Where the embedded defaults keep their files (SQLite, the filesystem broker, beat's schedule). Importing
+# the settings creates nothing: ResellerConfig.ready() (reseller/apps.py) creates the broker's folders.
+VAR_DIR = Path(env.str("RESELLER_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def seconds(name, default, *, minimum=1):
+    """An interval from the environment: a whole number of seconds, at least `minimum` (0 for the time
+    between two checks: "at every sweep"); empty means the default."""
+    raw = env.str(name, default="").strip() or str(default)
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= minimum):
+        what = "a positive whole number" if minimum > 0 else "a whole number"
+        raise ImproperlyConfigured(f"{name} must be {what} of seconds, not {raw!r}.")
+    return int(raw)
+
+
+def beat_expires(every):
+    """A periodic task expires a little before the next one is sent (55 s for 60 s, 110 s for 120 s), so a
+    backlog never runs a pile of identical sweeps."""
+    return max(every - max(every // 12, 1), 1)
+
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -43,6 +72,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "axes",
+    "reseller",
     "reseller.accounts",
     "reseller.wallet",
     "catalog",
@@ -121,7 +151,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "wallet:dashboard"
+LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
@@ -209,17 +239,27 @@ PANEL_RATE_DECIMALS = env.int(
 PANEL_DEFAULT_MARKUP_PERCENT = Decimal(env.str("PANEL_DEFAULT_MARKUP_PERCENT", default="30"))
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=50)
 
-# Orders
-ORDER_POLL_INTERVAL = env.int("ORDER_POLL_INTERVAL", default=60)  # seconds between checks of one order
+# Orders. Every interval is in seconds, from the environment, checked by seconds() (README, .env.example).
+ORDER_POLL_EVERY = seconds("ORDER_POLL_EVERY", 60)  # beat starts an order polling sweep this often
+ORDER_POLL_INTERVAL = seconds("ORDER_POLL_INTERVAL", 60, minimum=0)  # between two status checks of one order
+# From placing an order upstream to its first status check.
+ORDER_FIRST_CHECK_AFTER = seconds("ORDER_FIRST_CHECK_AFTER", ORDER_POLL_INTERVAL, minimum=0)
+# How often beat runs the sweeper: ORDER_SUBMIT_STUCK_AFTER, ORDER_REQUEUE_AFTER, REFILL_SUBMIT_STUCK_AFTER.
+ORDER_SWEEP_EVERY = seconds("ORDER_SWEEP_EVERY", 120)
+ORDER_SUBMIT_STUCK_AFTER = seconds("ORDER_SUBMIT_STUCK_AFTER", 300)  # submitting longer: review
+ORDER_REQUEUE_AFTER = seconds("ORDER_REQUEUE_AFTER", 900)  # queued longer: the task was lost, re-queue it
 ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed at once (status asks 100)
 ORDER_SUBMIT_MAX_RETRIES = env.int("ORDER_SUBMIT_MAX_RETRIES", default=5)  # when the provider is unreachable
 ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seconds, doubled each retry
-ORDER_SUBMIT_STUCK_AFTER = env.int("ORDER_SUBMIT_STUCK_AFTER", default=300)  # submitting longer: review
-ORDER_REQUEUE_AFTER = env.int("ORDER_REQUEUE_AFTER", default=900)  # queued longer: the task was lost
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
 # Refills
 REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)  # after completion; a service may override
-REFILL_POLL_INTERVAL = env.int("REFILL_POLL_INTERVAL", default=300)  # seconds between checks of one refill
+REFILL_POLL_EVERY = seconds("REFILL_POLL_EVERY", 120)  # beat starts a refill polling sweep this often
+REFILL_POLL_INTERVAL = seconds("REFILL_POLL_INTERVAL", 300, minimum=0)  # between two checks of one refill
+# From placing a refill upstream to its first status check.
+REFILL_FIRST_CHECK_AFTER = seconds("REFILL_FIRST_CHECK_AFTER", REFILL_POLL_INTERVAL, minimum=0)
+# A refill submitting longer goes to review.
+REFILL_SUBMIT_STUCK_AFTER = seconds("REFILL_SUBMIT_STUCK_AFTER", ORDER_SUBMIT_STUCK_AFTER)
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=72)  # how long an Idempotency-Key is kept
 WALLET_PAGE_SIZE = env.int("WALLET_PAGE_SIZE", default=25)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PANEL_NAME}] "
@@ -244,10 +284,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
-)
-for _folder in ("data_folder_in", "processed_folder", "control_folder"):
-    if _folder in CELERY_BROKER_TRANSPORT_OPTIONS:  # kombu's filesystem transport needs them to exist
-        Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)
+)  # kombu's filesystem transport needs these folders to exist: ResellerConfig.ready() creates them
 CELERY_TASK_IGNORE_RESULT = True
 # Run tasks inline instead of through the broker (a second panel in the chained-panel test; never production).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -273,11 +310,19 @@ CELERY_BEAT_SCHEDULE = {
     },
     "poll-orders": {
         "task": "orders.tasks.orders_poll",
-        "schedule": env.int("ORDER_POLL_EVERY", default=60),
-        "options": {"expires": 55},
+        "schedule": ORDER_POLL_EVERY,
+        "options": {"expires": beat_expires(ORDER_POLL_EVERY)},
     },
-    "sweep-orders": {"task": "orders.tasks.orders_sweep", "schedule": 120, "options": {"expires": 110}},
-    "poll-refills": {"task": "orders.tasks.refills_poll", "schedule": 120, "options": {"expires": 110}},
+    "sweep-orders": {
+        "task": "orders.tasks.orders_sweep",
+        "schedule": ORDER_SWEEP_EVERY,
+        "options": {"expires": beat_expires(ORDER_SWEEP_EVERY)},
+    },
+    "poll-refills": {
+        "task": "orders.tasks.refills_poll",
+        "schedule": REFILL_POLL_EVERY,
+        "options": {"expires": beat_expires(REFILL_POLL_EVERY)},
+    },
     "purge-idempotency-keys": {
         "task": "reseller.api.tasks.idempotency_keys_purge",
         "schedule": crontab(minute=17),

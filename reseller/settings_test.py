@@ -17,6 +17,7 @@ UPSTREAM_CONNECT_TIMEOUT = 2.0
 UPSTREAM_READ_TIMEOUT = 2.0
 
 # Never share a filesystem broker folder with a `make run` that may be going on in the same checkout.
+# ResellerConfig.ready() creates them (at django.setup(), which pytest-django runs), not this import.
 if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "test-broker"),  # noqa: F405
@@ -24,5 +25,3 @@ if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
         "control_folder": str(VAR_DIR / "test-broker-control"),  # noqa: F405
         "store_processed": False,
     }
-    for _folder in ("test-broker", "test-broker-control"):
-        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -10,6 +10,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("services/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
     path("accounts/", include("allauth.urls")),

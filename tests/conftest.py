@@ -1,10 +1,38 @@
 import os
 
 import pytest
+from django.db import connection
 
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 
 SIMULATOR_KEY = "sim-secret-key-0123456789"
+
+
+# PostgreSQL-only tests: races that need real row locks and concurrent writers (SQLite serializes writers,
+# so there is no race to lose). Marked `@pytest.mark.postgresql`; skipped, and counted, on SQLite.
+
+POSTGRES_HOWTO = "DATABASE_URL=postgres://postgres@127.0.0.1:5432/reseller make test"
+
+
+def pytest_collection_modifyitems(config, items):
+    config.postgresql_skipped = 0
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL: run {POSTGRES_HOWTO}")
+    for item in items:
+        if "postgresql" in item.keywords:
+            item.add_marker(skip)
+            config.postgresql_skipped += 1
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if skipped := getattr(config, "postgresql_skipped", 0):
+        terminalreporter.write_line(
+            f"{skipped} PostgreSQL-only tests skipped (this run is on {connection.vendor}); "
+            f"to run them: {POSTGRES_HOWTO}",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +73,89 @@ def synced(provider):
 
     provider_sync_services(provider=provider, enable_new=True)
     return provider
+
+
+# People: Alice owns things; Charlie "should have no access to Alice's stuff". Both start with 100.
+
+
+@pytest.fixture
+def alice(db):
+    from tests.factories import funded_user
+
+    return funded_user("100", username="alice")
+
+
+@pytest.fixture
+def charlie(db):
+    from tests.factories import funded_user
+
+    return funded_user("100", username="charlie")
+
+
+def _logged_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return _logged_in(alice)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return _logged_in(charlie)
+
+
+@pytest.fixture
+def staff_client(db):
+    from tests.factories import StaffFactory
+
+    return _logged_in(StaffFactory())
+
+
+# The simulator's services, once synced
+
+
+def _service(provider, upstream_id):
+    from catalog.models import Service
+
+    return Service.objects.get(provider=provider, upstream_id=upstream_id)
+
+
+@pytest.fixture
+def followers(synced):
+    """Instagram Followers: Default, refill (30 days) and cancel, min 100."""
+    return _service(synced, "1")
+
+
+@pytest.fixture
+def likes(synced):
+    """Instagram Likes: Default, 0.42 upstream, sold at 0.5460 per 1000, min 10, max 50000, cancel."""
+    return _service(synced, "2")
+
+
+@pytest.fixture
+def comments(synced):
+    """Instagram Custom Comments: min 5, max 500."""
+    return _service(synced, "4")
+
+
+@pytest.fixture
+def package(synced):
+    """Instagram 1000 Followers Package: one package per order."""
+    return _service(synced, "6")
+
+
+@pytest.fixture
+def completed(alice, followers, simulator):
+    """Three of Alice's orders of a refill service, completed upstream."""
+    from tests.helpers import finish, place
+
+    return finish(simulator, place(alice, followers, count=3))
 
 
 # Browser tests: Playwright driving Debian's Chromium (no browser download is possible here).

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from reseller.wallet.money import format_money
+from reseller.money import format_money
 
 from .models import ApiKey, User
 

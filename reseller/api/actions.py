@@ -20,58 +20,61 @@ from typing import Any
 
 from django.conf import settings
 
+from catalog import protocol
+from catalog.protocol import (
+    INCORRECT_LINK,
+    INCORRECT_ORDER_ID,
+    INCORRECT_REQUEST,
+    INCORRECT_SERVICE_ID,
+    REFILL_NOT_FOUND,
+)
 from catalog.services import service_rate_for
 from orders.cancels import orders_cancel
+from orders.errors import OrderError
 from orders.models import Order, RefillStatus
 from orders.models import Status as OrderStatus
+from orders.placement import order_place
 from orders.refills import refill_request, refill_request_many
-from orders.services import OrderError, order_place
-from reseller.params import whole_number
 from reseller.wallet.selectors import wallet_balance
 
 from .selectors import api_orders_for_user, api_refills_for_user, api_service_get, api_service_list
 from .services import IdempotencyKeyReused, idempotent_answer, request_fingerprint
 
-MAX_IDS = 100
-MAX_ID_DIGITS = 18  # fits a bigint
+MAX_ID_DIGITS = 18  # our ids fit a bigint
 AMOUNT = Decimal("0.00001")
-
-INCORRECT_REQUEST = "Incorrect request"
-INCORRECT_ORDER_ID = "Incorrect order ID"
-INCORRECT_SERVICE_ID = "Incorrect service ID"
-INCORRECT_LINK = "Incorrect link"
-REFILL_NOT_FOUND = "Refill not found"
 IDEMPOTENCY_KEY_REUSED = "Idempotency-Key reused with a different request"
 
 # Our order statuses as the protocol spells them: what is not yet placed upstream reads as Pending, and a
 # failed order (never placed, refunded in full) as Canceled.
+Upstream = protocol.OrderStatus
 ORDER_STATUS_TEXT = {
-    OrderStatus.QUEUED: "Pending",
-    OrderStatus.SUBMITTING: "Pending",
-    OrderStatus.NEEDS_REVIEW: "Pending",
-    OrderStatus.PENDING: "Pending",
-    OrderStatus.IN_PROGRESS: "In progress",
-    OrderStatus.PROCESSING: "Processing",
-    OrderStatus.COMPLETED: "Completed",
-    OrderStatus.PARTIAL: "Partial",
-    OrderStatus.CANCELED: "Canceled",
-    OrderStatus.FAILED: "Canceled",
+    OrderStatus.QUEUED: Upstream.PENDING,
+    OrderStatus.SUBMITTING: Upstream.PENDING,
+    OrderStatus.NEEDS_REVIEW: Upstream.PENDING,
+    OrderStatus.PENDING: Upstream.PENDING,
+    OrderStatus.IN_PROGRESS: Upstream.IN_PROGRESS,
+    OrderStatus.PROCESSING: Upstream.PROCESSING,
+    OrderStatus.COMPLETED: Upstream.COMPLETED,
+    OrderStatus.PARTIAL: Upstream.PARTIAL,
+    OrderStatus.CANCELED: Upstream.CANCELED,
+    OrderStatus.FAILED: Upstream.CANCELED,
 }
+UpstreamRefill = protocol.RefillStatus
 REFILL_STATUS_TEXT = {
-    RefillStatus.QUEUED: "Pending",
-    RefillStatus.SUBMITTING: "Pending",
-    RefillStatus.NEEDS_REVIEW: "Pending",
-    RefillStatus.PENDING: "Pending",
-    RefillStatus.IN_PROGRESS: "In progress",
-    RefillStatus.COMPLETED: "Completed",
-    RefillStatus.REJECTED: "Rejected",
-    RefillStatus.FAILED: "Rejected",
+    RefillStatus.QUEUED: UpstreamRefill.PENDING,
+    RefillStatus.SUBMITTING: UpstreamRefill.PENDING,
+    RefillStatus.NEEDS_REVIEW: UpstreamRefill.PENDING,
+    RefillStatus.PENDING: UpstreamRefill.PENDING,
+    RefillStatus.IN_PROGRESS: UpstreamRefill.IN_PROGRESS,
+    RefillStatus.COMPLETED: UpstreamRefill.COMPLETED,
+    RefillStatus.REJECTED: UpstreamRefill.REJECTED,
+    RefillStatus.FAILED: UpstreamRefill.REJECTED,
 }
 # OrderError.code from order placement -> the text clients know ("min" and "max" keep their own message,
 # "Quantity less than minimal N"; anything else unforeseen keeps its message too).
 ADD_ERRORS = {
     "link": INCORRECT_LINK,
-    "funds": "Not enough funds on balance",
+    "funds": protocol.NOT_ENOUGH_FUNDS,
     "service": INCORRECT_SERVICE_ID,
     "quantity": INCORRECT_REQUEST,
 }
@@ -174,15 +177,15 @@ def money(amount: Decimal) -> str:
 
 
 def parse_id(text: str) -> int | None:
-    return whole_number(text, max_digits=MAX_ID_DIGITS)
+    return protocol.number_id(text, max_digits=MAX_ID_DIGITS)
 
 
 def split_ids(text: str) -> list[str]:
     """The comma-separated ids as sent (at most 100); duplicates once. Raises ApiError."""
-    tokens = list(dict.fromkeys(token.strip() for token in (text or "").split(",") if token.strip()))
-    if not tokens or len(tokens) > MAX_IDS:
-        raise ApiError(INCORRECT_REQUEST)
-    return tokens
+    try:
+        return protocol.split_ids(text)
+    except ValueError:
+        raise ApiError(INCORRECT_REQUEST) from None
 
 
 def echo_id(token: str) -> int | str:
@@ -329,7 +332,7 @@ def cancel(call: Call) -> list[dict]:
         tokens,
         orders_cancel,
         "cancel",
-        lambda accepted: 1 if accepted is True else {"error": "Cancel was not accepted"},
+        lambda accepted: 1 if accepted is True else {"error": protocol.CANCEL_NOT_ACCEPTED},
     )
 
 
@@ -379,7 +382,7 @@ ACTIONS: tuple[Action, ...] = (
             {
                 "service": 1,
                 "name": "Instagram Followers [Real, 30 days refill]",
-                "type": "Default",
+                "type": protocol.ServiceType.DEFAULT,
                 "category": "Instagram",
                 "rate": "2.4050",
                 "min": "100",
@@ -392,7 +395,7 @@ ACTIONS: tuple[Action, ...] = (
             {
                 "service": 6,
                 "name": "Instagram 1000 Followers Package",
-                "type": "Package",
+                "type": protocol.ServiceType.PACKAGE,
                 "category": "Instagram",
                 "rate": "3.7700",
                 "min": "1",
@@ -443,7 +446,7 @@ ACTIONS: tuple[Action, ...] = (
         example=lambda: {
             "charge": "0.27819",
             "start_count": "3572",
-            "status": "Partial",
+            "status": protocol.OrderStatus.PARTIAL,
             "remains": "157",
             "currency": _currency(),
         },
@@ -456,8 +459,18 @@ ACTIONS: tuple[Action, ...] = (
         "one of your orders gets an error in its place.",
         params=(ORDERS,),
         example=lambda: {
-            "23501": {"charge": "0.27819", "start_count": "3572", "status": "Partial", "remains": "157"},
-            "23502": {"charge": "1.44219", "start_count": "234", "status": "In progress", "remains": "10"},
+            "23501": {
+                "charge": "0.27819",
+                "start_count": "3572",
+                "status": protocol.OrderStatus.PARTIAL,
+                "remains": "157",
+            },
+            "23502": {
+                "charge": "1.44219",
+                "start_count": "234",
+                "status": protocol.OrderStatus.IN_PROGRESS,
+                "remains": "10",
+            },
             "99": {"error": INCORRECT_ORDER_ID},
         },
         handler=statuses,
@@ -497,7 +510,7 @@ ACTIONS: tuple[Action, ...] = (
         title="Refill status",
         description="Pending, In progress, Completed or Rejected.",
         params=(Param("refill", "Refill ID.", example="1", missing=REFILL_NOT_FOUND),),
-        example=lambda: {"status": "Completed"},
+        example=lambda: {"status": protocol.RefillStatus.COMPLETED},
         handler=refill_status,
     ),
     Action(
@@ -506,8 +519,8 @@ ACTIONS: tuple[Action, ...] = (
         description="Up to 100 refills in one call; an unknown id gets an error in its place.",
         params=(Param("refills", "Refill IDs separated by commas, at most 100.", example="1,2,3"),),
         example=lambda: [
-            {"refill": 1, "status": "Completed"},
-            {"refill": 2, "status": "Rejected"},
+            {"refill": 1, "status": protocol.RefillStatus.COMPLETED},
+            {"refill": 2, "status": protocol.RefillStatus.REJECTED},
             {"refill": 3, "status": {"error": REFILL_NOT_FOUND}},
         ],
         handler=refill_statuses,

@@ -20,10 +20,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django_ratelimit.core import get_usage
 
+from catalog.protocol import INCORRECT_REQUEST, INVALID_KEY
 from reseller.accounts.selectors import api_key_get_for_user
 from reseller.accounts.services import api_key_authenticate
 
-from .actions import ACTIONS, COMMON_PARAMS, INCORRECT_REQUEST, ApiError, Call, action_for, perform
+from .actions import ACTIONS, COMMON_PARAMS, ApiError, Call, action_for, perform
 from .models import IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,12 @@ def endpoint(request):
             data.update(request.POST.dict())
         action_name = data.get("action", "")[:40] or "-"
         if "\x00" in data.get("key", ""):
-            raise ApiError("Invalid API key")
+            raise ApiError(INVALID_KEY)
         if any("\x00" in value for value in data.values()):  # PostgreSQL refuses NUL in text; so do we
             raise ApiError(INCORRECT_REQUEST)
         user = api_key_authenticate(key=data.get("key", ""))
         if user is None:
-            raise ApiError("Invalid API key")
+            raise ApiError(INVALID_KEY)
         user_id = user.pk
         response = _rate_limit(request, user)
         if response is None:

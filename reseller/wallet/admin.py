@@ -8,9 +8,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from reseller.money import format_money
+
 from .forms import WalletCreditForm
 from .models import FundsInstructions, LedgerEntry, Wallet
-from .money import format_money
 from .services import WalletError, wallet_credit
 
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .money import format_money
+from reseller.money import format_money
 
 
 def _money_field(**kwargs):

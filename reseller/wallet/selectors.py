@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from reseller.accounts.models import User
+from reseller.money import quantize_amount
 
 from .models import FundsInstructions, LedgerEntry, Wallet
-from .money import quantize_amount
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00000")

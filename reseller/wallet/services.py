@@ -8,10 +8,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from reseller.accounts.models import User
-from reseller.bulk import bulk_update
+from reseller.db import bulk_update
+from reseller.money import MAX_ABS_AMOUNT, format_money, quantize_amount
 
 from .models import LedgerEntry, Wallet
-from .money import MAX_ABS_AMOUNT, format_money, quantize_amount
 
 Kind = LedgerEntry.Kind
 

@@ -4,30 +4,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from orders.selectors import order_list_for_user
-
 from .models import LedgerEntry
-from .selectors import (
-    funds_instructions_text,
-    ledger_entry_get,
-    ledger_entry_list,
-    wallet_balance,
-    wallet_spend_this_month,
-)
-
-RECENT_ENTRIES = 5
-
-
-@login_required
-@require_GET
-def dashboard(request):
-    context = {
-        "balance": wallet_balance(user=request.user),
-        "spend_this_month": wallet_spend_this_month(user=request.user),
-        "recent_entries": ledger_entry_list(user=request.user)[:RECENT_ENTRIES],
-        "recent_orders": order_list_for_user(user=request.user)[:RECENT_ENTRIES],
-    }
-    return render(request, "dashboard.html", context)
+from .selectors import funds_instructions_text, ledger_entry_get, ledger_entry_list, wallet_balance
 
 
 @login_required

@@ -31,10 +31,10 @@ def test_signing_up_makes_a_customer_with_a_zero_balance_and_logs_them_in(client
     )
 
     user = get_user_model().objects.get(username="newcomer")
-    assert response.status_code == 302 and response.url == reverse("wallet:dashboard")
+    assert response.status_code == 302 and response.url == reverse("dashboard")
     assert Wallet.objects.get(user=user).balance == 0
     assert not user.is_staff
-    dashboard = client.get(reverse("wallet:dashboard")).content.decode()
+    dashboard = client.get(reverse("dashboard")).content.decode()
     assert '<span id="header-balance">0.00 USD</span>' in dashboard
 
 
@@ -54,8 +54,8 @@ def test_customers_log_in_with_username_or_email(client, login):
 
     response = log_in(client, login)
 
-    assert response.status_code == 302 and response.url == reverse("wallet:dashboard")
-    assert client.get(reverse("wallet:dashboard")).status_code == 200
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
 
 
 def test_a_wrong_password_is_refused(client):
@@ -65,7 +65,7 @@ def test_a_wrong_password_is_refused(client):
 
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
-    assert client.get(reverse("wallet:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 302
 
 
 def test_logging_out_ends_the_session(client):
@@ -73,7 +73,7 @@ def test_logging_out_ends_the_session(client):
 
     client.post(reverse("account_logout"))
 
-    assert client.get(reverse("wallet:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 302
 
 
 def test_the_password_can_be_changed(client):

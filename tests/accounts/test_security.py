@@ -20,7 +20,7 @@ def log_in(client, login, password=PASSWORD, ip="10.0.0.1"):
 
 
 def is_logged_in(client):
-    return client.get(reverse("wallet:dashboard")).status_code == 200
+    return client.get(reverse("dashboard")).status_code == 200
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_when_required_customers_are_not_asked_for_two_factor(client, settings):
     settings.STAFF_REQUIRE_2FA = True
     client.force_login(UserFactory())
 
-    assert client.get(reverse("wallet:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard")).status_code == 200
 
 
 def test_when_required_the_api_still_answers_json_to_a_staff_browser(client, settings):

@@ -1,10 +1,6 @@
 import pytest
 
-from catalog.models import Service
 from reseller.accounts.services import api_key_rotate
-from tests.factories import funded_user
-
-LINK = "https://instagram.com/p/abc"
 
 
 class Customer:
@@ -22,39 +18,15 @@ class Customer:
 
 
 @pytest.fixture
-def alice(db, client):
-    user = funded_user("100", username="alice")
-    return Customer(client, user, api_key_rotate(user=user))
+def alice(alice, client):
+    """Alice (tests/conftest.py) with an API key; `alice.user` is her user."""
+    return Customer(client, alice, api_key_rotate(user=alice))
 
 
 @pytest.fixture
-def charlie(db, client):
+def charlie(charlie, client):
     """Should have no access to Alice's stuff."""
-    user = funded_user("100", username="charlie")
-    return Customer(client, user, api_key_rotate(user=user))
-
-
-@pytest.fixture
-def likes(synced):
-    """Instagram Likes: Default, 0.42 upstream, sold at 0.5460 per 1000, min 10, max 50000, cancel."""
-    return Service.objects.get(provider=synced, upstream_id="2")
-
-
-@pytest.fixture
-def followers(synced):
-    """Instagram Followers: Default, refill and cancel, min 100."""
-    return Service.objects.get(provider=synced, upstream_id="1")
-
-
-@pytest.fixture
-def package(synced):
-    return Service.objects.get(provider=synced, upstream_id="6")
-
-
-@pytest.fixture
-def comments(synced):
-    """Instagram Custom Comments: min 5, max 500."""
-    return Service.objects.get(provider=synced, upstream_id="4")
+    return Customer(client, charlie, api_key_rotate(user=charlie))
 
 
 @pytest.fixture

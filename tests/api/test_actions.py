@@ -7,10 +7,10 @@ import pytest
 from catalog.models import Service
 from orders.models import Order, Status
 from orders.polling import orders_poll
-from orders.services import order_submit
+from orders.submission import order_submit
 from reseller.wallet.models import Wallet
-from tests.api.conftest import LINK
 from tests.factories import OrderFactory
+from tests.helpers import LINK
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,10 @@ from catalog.models import Provider, Service
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
 from orders.models import Order, Refill, RefillStatus, Status
+from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.refills import refill_request, refills_poll, refills_submit
-from orders.services import order_place, order_submit
+from orders.submission import order_submit
 from reseller.wallet.models import Wallet
 from tests.conftest import SIMULATOR_KEY
 from tests.factories import funded_user

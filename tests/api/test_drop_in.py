@@ -6,7 +6,7 @@ import pytest
 
 from catalog import upstream
 from orders.models import Order
-from tests.api.conftest import LINK
+from tests.helpers import LINK
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

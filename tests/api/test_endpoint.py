@@ -7,8 +7,8 @@ from django.test import Client
 
 from orders.models import Order
 from reseller.accounts.services import api_key_rotate
-from tests.api.conftest import LINK
 from tests.factories import OrderFactory
+from tests.helpers import LINK
 
 pytestmark = pytest.mark.django_db
 

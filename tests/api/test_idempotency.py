@@ -4,14 +4,14 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from orders.models import Order
 from reseller.api.models import IdempotencyKey
 from reseller.wallet.models import Wallet
 from reseller.wallet.services import wallet_move
-from tests.api.conftest import LINK
+from tests.helpers import LINK
 
 
 def add(customer, key, **fields):
@@ -85,9 +85,8 @@ def test_the_key_only_matters_on_add(alice):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql
 def test_two_racing_retries_with_the_same_key_place_one_order(alice, likes, simulator, eager_celery):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serializes writers, so there is no race to lose")
     start = threading.Barrier(4)
     answers, errors = [], []
 

@@ -8,10 +8,10 @@ from django.utils import timezone
 from orders.models import Order, Refill, RefillStatus, Status
 from orders.polling import orders_poll
 from orders.refills import refills_poll, refills_submit
-from orders.services import order_submit
+from orders.submission import order_submit
 from reseller.wallet.models import Wallet
-from tests.api.conftest import LINK
 from tests.factories import OrderFactory
+from tests.helpers import LINK
 
 pytestmark = pytest.mark.django_db
 

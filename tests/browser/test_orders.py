@@ -13,7 +13,7 @@ from catalog.models import Service
 from orders.models import Order, Status
 from orders.polling import orders_poll
 from reseller.celery import app as celery_app
-from reseller.wallet.money import format_money
+from reseller.money import format_money
 from tests.browser.test_wallet import log_in
 from tests.factories import funded_user
 

@@ -8,7 +8,7 @@ from orders.models import Refill, RefillStatus
 from orders.refills import refills_poll, refills_submit
 from tests.browser.test_wallet import log_in
 from tests.factories import funded_user
-from tests.refills.conftest import finish, place
+from tests.helpers import finish, place
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

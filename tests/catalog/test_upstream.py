@@ -12,7 +12,7 @@ import urllib3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog import upstream
+from catalog import protocol, upstream
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.upstream import Ambiguous, Client, ItemError, Rejected, Unreachable
 from tests.conftest import SIMULATOR_KEY
@@ -115,7 +115,7 @@ def test_add_returns_the_upstream_order_id_and_status_follows_it(client, simulat
     status = client.status(order_id)
 
     assert order_id.isdigit()
-    assert status.status == upstream.Status.PENDING
+    assert status.status == protocol.OrderStatus.PENDING
     assert status.charge == (service.rate * service.min / 1000).quantize(Decimal("0.00001"))
     assert status.remains == service.min
     assert int(order_id) in simulator.simulator.orders
@@ -128,7 +128,7 @@ def test_status_of_many_orders_is_keyed_by_id_with_per_id_errors(client):
 
     assert set(answers) == {first, second, "999999999"}
     assert answers["999999999"] == ItemError("Incorrect order ID")
-    assert answers[first].status == upstream.Status.PENDING
+    assert answers[first].status == protocol.OrderStatus.PENDING
 
 
 def test_status_of_many_asks_at_most_100_ids_per_call(client, monkeypatch):
@@ -146,7 +146,7 @@ def test_status_of_many_asks_at_most_100_ids_per_call(client, monkeypatch):
 
     assert [len(c["orders"].split(",")) for c in calls] == [100, 100, 50]
     assert len(answers) == 250
-    assert answers[order_id].status == upstream.Status.PENDING
+    assert answers[order_id].status == protocol.OrderStatus.PENDING
 
 
 def test_final_statuses_carry_remains_and_the_reduced_charge(client, simulator):
@@ -242,7 +242,7 @@ def test_cancel_is_accepted_while_pending_and_refused_otherwise(client, simulato
     assert answers[pending] is True
     assert isinstance(answers[other], ItemError)
     assert answers["31337"] == ItemError("Incorrect order ID")
-    assert client.status(pending).status == upstream.Status.CANCELED
+    assert client.status(pending).status == protocol.OrderStatus.CANCELED
 
 
 # failures: what is safe to retry ----------------------------------------------------------------------------
@@ -517,7 +517,7 @@ def test_amounts_read_the_same_as_strings_or_numbers(amount):
 
 @given(st.integers(min_value=0, max_value=10**12))
 def test_ids_are_canonical_whether_int_or_string(number):
-    assert upstream.parse_id(number) == upstream.parse_id(str(number)) == str(number)
+    assert protocol.parse_id(number) == protocol.parse_id(str(number)) == str(number)
 
 
 @pytest.mark.parametrize(

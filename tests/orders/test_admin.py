@@ -3,9 +3,10 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order, Status
-from orders.services import order_place, order_submit
+from orders.placement import order_place
+from orders.submission import order_submit
 from tests.factories import StaffFactory
-from tests.orders.conftest import balance_of, reload
+from tests.helpers import balance_of, reload
 
 pytestmark = pytest.mark.django_db
 LINK = "https://instagram.com/p/abc"
@@ -18,15 +19,15 @@ def staff(client):
 
 
 @pytest.fixture
-def in_review(customer, likes, simulator):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def in_review(alice, likes, simulator):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     simulator.simulator.inject("http500", action="add")
     order_submit(order_id=order.pk)
     return reload(order)
 
 
-def test_the_changelist_shows_cost_charge_and_profit(staff, customer, likes, simulator):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def test_the_changelist_shows_cost_charge_and_profit(staff, alice, likes, simulator):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
 
     html = staff.get("/admin/orders/order/", {"status__exact": "pending"}).content.decode()
@@ -50,8 +51,8 @@ def test_set_upstream_id_hands_the_order_to_polling(staff, in_review, simulator)
     assert (order.status, order.upstream_id) == (Status.PENDING, "4242")
 
 
-def test_set_upstream_id_refuses_an_order_already_placed(staff, customer, likes, simulator):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def test_set_upstream_id_refuses_an_order_already_placed(staff, alice, likes, simulator):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
 
     response = staff.post(f"/admin/orders/order/{order.pk}/upstream-id/", {"upstream_id": "1"})
@@ -59,7 +60,7 @@ def test_set_upstream_id_refuses_an_order_already_placed(staff, customer, likes,
     assert "Only orders that need review" in response.content.decode()
 
 
-def test_fail_and_refund_with_a_reason(staff, in_review, customer):
+def test_fail_and_refund_with_a_reason(staff, in_review, alice):
     staff.post(f"/admin/orders/order/{in_review.pk}/fail/", {"reason": "Provider has no record of it"})
 
     order = reload(in_review)
@@ -68,7 +69,7 @@ def test_fail_and_refund_with_a_reason(staff, in_review, customer):
         "Provider has no record of it",
         order.charge,
     )
-    assert balance_of(customer) == Decimal("100")
+    assert balance_of(alice) == Decimal("100")
 
 
 def test_actions_resubmit_and_poll_now(staff, in_review, simulator):
@@ -85,8 +86,8 @@ def test_actions_resubmit_and_poll_now(staff, in_review, simulator):
     assert reload(in_review).is_final
 
 
-def test_the_fail_action_refuses_orders_the_provider_has(staff, customer, likes, simulator):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def test_the_fail_action_refuses_orders_the_provider_has(staff, alice, likes, simulator):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
 
     html = staff.post(
@@ -96,12 +97,12 @@ def test_the_fail_action_refuses_orders_the_provider_has(staff, customer, likes,
     assert "never placed upstream" in html and reload(order).status == Status.PENDING
 
 
-def test_poll_orders_command_prints_what_it_did(customer, likes, simulator):
+def test_poll_orders_command_prints_what_it_did(alice, likes, simulator):
     from io import StringIO
 
     from django.core.management import call_command
 
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
     Order.objects.update(next_check_at=None)
     out = StringIO()
@@ -109,6 +110,28 @@ def test_poll_orders_command_prints_what_it_did(customer, likes, simulator):
     call_command("poll_orders", stdout=out)
 
     assert out.getvalue().startswith("1 orders checked, 0 changed, 0 refunded, 0 errors, 1 status calls")
+
+
+def test_poll_orders_all_checks_orders_not_yet_due_and_says_how_many_were(alice, likes, simulator):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first, second, third = (order_place(user=alice, service=likes, link=LINK, quantity=100) for _ in range(3))
+    for order in (first, second, third):
+        order_submit(order_id=order.pk)
+    Order.objects.filter(pk=first.pk).update(next_check_at=None)  # only the first is due
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.5)  # all In progress upstream
+    plain, everything = StringIO(), StringIO()
+
+    call_command("poll_orders", "--all", stdout=everything)
+    call_command("poll_orders", stdout=plain)
+
+    assert everything.getvalue() == (
+        "3 orders checked, 3 changed, 0 refunded, 0 errors, 1 status calls; 1 of them were due.\n"
+    )
+    assert plain.getvalue().startswith("0 orders checked"), "--all claimed them for the next interval"
+    assert {reload(order).status for order in (first, second, third)} == {Status.IN_PROGRESS}
 
 
 def test_staff_who_may_only_view_orders_cannot_run_actions(client, in_review):

@@ -3,23 +3,17 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order, Status
-from orders.services import order_place, order_submit
+from orders.placement import order_place
+from orders.submission import order_submit
 from reseller.wallet.services import wallet_move
-from tests.factories import funded_user
-from tests.orders.conftest import balance_of, reload
+from tests.helpers import balance_of, reload
 
 pytestmark = pytest.mark.django_db
 LINK = "https://instagram.com/p/abc"
 
 
-@pytest.fixture
-def alice_client(client, customer):
-    client.force_login(customer)
-    return client
-
-
-def test_pages_need_a_login(client, customer, likes):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=100)
+def test_pages_need_a_login(client, alice, likes):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=100)
 
     for url in ["/orders/", "/orders/new/", f"/orders/{order.public_id}/", f"/orders/{order.public_id}/row/"]:
         response = client.get(url)
@@ -63,20 +57,20 @@ def spend_down_to(user, amount):
     wallet_move(user=user, amount=Decimal(amount) - balance_of(user), kind="adjustment", note="test")
 
 
-def test_the_quote_warns_about_insufficient_funds(alice_client, customer, likes):
-    spend_down_to(customer, "10")
+def test_the_quote_warns_about_insufficient_funds(alice_client, alice, likes):
+    spend_down_to(alice, "10")
 
     html = alice_client.get("/orders/new/quote/", {"service": likes.pk, "quantity": "50000"}).content.decode()
 
     assert "not enough funds" in html
 
 
-def test_placing_an_order_from_the_form(alice_client, customer, likes):
+def test_placing_an_order_from_the_form(alice_client, alice, likes):
     response = alice_client.post("/orders/new/", {"service": likes.pk, "link": LINK, "quantity": "1000"})
 
     order = Order.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/orders/{order.public_id}/"
-    assert (order.user, order.quantity, order.charge) == (customer, 1000, Decimal("0.546"))
+    assert (order.user, order.quantity, order.charge) == (alice, 1000, Decimal("0.546"))
     page = alice_client.get(response["Location"]).content.decode()
     assert f"Order {order.pk} placed: 1,000 for 0.546 USD." in page and "Queued" in page
 
@@ -91,8 +85,8 @@ def test_placing_an_order_from_the_form(alice_client, customer, likes):
         ({"service": "999999"}, "This service is not available."),
     ],
 )
-def test_a_bad_order_shows_the_reason_and_creates_nothing(alice_client, customer, likes, fields, message):
-    spend_down_to(customer, "10")
+def test_a_bad_order_shows_the_reason_and_creates_nothing(alice_client, alice, likes, fields, message):
+    spend_down_to(alice, "10")
 
     response = alice_client.post(
         "/orders/new/", {"service": likes.pk, "link": LINK, "quantity": "100", **fields}
@@ -100,12 +94,12 @@ def test_a_bad_order_shows_the_reason_and_creates_nothing(alice_client, customer
 
     assert response.status_code == 422
     assert message in response.content.decode()
-    assert not Order.objects.exists() and balance_of(customer) == Decimal("10")
+    assert not Order.objects.exists() and balance_of(alice) == Decimal("10")
 
 
-def test_the_list_filters_by_status_and_searches_ids_and_links(alice_client, customer, likes):
-    first = order_place(user=customer, service=likes, link="https://instagram.com/p/first", quantity=100)
-    second = order_place(user=customer, service=likes, link="https://instagram.com/p/second", quantity=100)
+def test_the_list_filters_by_status_and_searches_ids_and_links(alice_client, alice, likes):
+    first = order_place(user=alice, service=likes, link="https://instagram.com/p/first", quantity=100)
+    second = order_place(user=alice, service=likes, link="https://instagram.com/p/second", quantity=100)
     order_submit(order_id=second.pk)
 
     pending = alice_client.get("/orders/", {"status": "pending"}).content.decode()
@@ -120,9 +114,9 @@ def test_the_list_filters_by_status_and_searches_ids_and_links(alice_client, cus
 
 
 def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
-    alice_client, customer, likes, simulator
+    alice_client, alice, likes, simulator
 ):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
 
     live = alice_client.get(f"/orders/{order.public_id}/row/")
@@ -145,22 +139,21 @@ def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
     assert 'id="order-refund">0.546 USD' in status
 
 
-def test_another_customers_orders_are_never_visible(client, customer, likes):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=100)
-    client.force_login(funded_user("5", username="charlie"))
+def test_another_customers_orders_are_never_visible(charlie_client, alice, likes):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=100)
 
-    assert client.get(f"/orders/{order.public_id}/").status_code == 404
-    assert client.get(f"/orders/{order.public_id}/row/").status_code == 404
-    assert client.get(f"/orders/{order.public_id}/row/", {"part": "status"}).status_code == 404
-    listing = client.get("/orders/", {"q": str(order.pk)}).content.decode()
+    assert charlie_client.get(f"/orders/{order.public_id}/").status_code == 404
+    assert charlie_client.get(f"/orders/{order.public_id}/row/").status_code == 404
+    assert charlie_client.get(f"/orders/{order.public_id}/row/", {"part": "status"}).status_code == 404
+    listing = charlie_client.get("/orders/", {"q": str(order.pk)}).content.decode()
     assert order.public_id not in listing and "No orders match" in listing
 
 
 def test_the_list_takes_a_constant_number_of_queries(
-    alice_client, customer, likes, django_assert_max_num_queries
+    alice_client, alice, likes, django_assert_max_num_queries
 ):
     for _ in range(30):
-        order_place(user=customer, service=likes, link=LINK, quantity=10)
+        order_place(user=alice, service=likes, link=LINK, quantity=10)
 
     with django_assert_max_num_queries(8):
         response = alice_client.get("/orders/")
@@ -168,8 +161,8 @@ def test_the_list_takes_a_constant_number_of_queries(
     assert reload(Order.objects.first()).status == Status.QUEUED
 
 
-def test_the_dashboard_lists_recent_orders(alice_client, customer, likes):
-    orders = [order_place(user=customer, service=likes, link=LINK, quantity=10) for _ in range(6)]
+def test_the_dashboard_lists_recent_orders(alice_client, alice, likes):
+    orders = [order_place(user=alice, service=likes, link=LINK, quantity=10) for _ in range(6)]
 
     html = alice_client.get("/dashboard/").content.decode()
 
@@ -201,7 +194,7 @@ def test_odd_input_gets_a_page_not_an_error(alice_client, likes, url, params):
         assert "Quantity must be a whole number." in response.content.decode()
 
 
-def test_a_huge_quantity_at_a_big_rate_is_refused_not_a_crash(alice_client, customer, likes):
+def test_a_huge_quantity_at_a_big_rate_is_refused_not_a_crash(alice_client, alice, likes):
     from catalog.models import Service
 
     Service.objects.filter(pk=likes.pk).update(price_rate=Decimal("2000000"), max_quantity=10**15)
@@ -215,7 +208,7 @@ def test_a_huge_quantity_at_a_big_rate_is_refused_not_a_crash(alice_client, cust
     assert placed.status_code == 422 and not Order.objects.exists()
 
 
-def test_submitting_the_same_order_form_twice_places_one_order(alice_client, customer, likes):
+def test_submitting_the_same_order_form_twice_places_one_order(alice_client, alice, likes):
     form = alice_client.get("/orders/new/").content.decode()
     token = form.split('name="client_token" value="')[1].split('"')[0]
     fields = {"service": likes.pk, "link": LINK, "quantity": "1000", "client_token": token}
@@ -225,7 +218,7 @@ def test_submitting_the_same_order_form_twice_places_one_order(alice_client, cus
 
     order = Order.objects.get()
     assert first["Location"] == second["Location"] == order.get_absolute_url()
-    assert balance_of(customer) == Decimal("100") - order.charge
+    assert balance_of(alice) == Decimal("100") - order.charge
     assert (
         len(token) == 32
         and token

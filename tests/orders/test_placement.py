@@ -3,11 +3,12 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Provider, Service
+from orders.errors import OrderError
 from orders.models import Order, OrderEvent, Status
-from orders.services import OrderError, order_place
+from orders.placement import order_place
 from reseller.wallet.models import LedgerEntry
 from tests.factories import funded_user
-from tests.orders.conftest import balance_of
+from tests.helpers import balance_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +16,10 @@ LINK = "https://instagram.com/p/abc"
 
 
 def test_placing_charges_once_snapshots_prices_and_queues_submission_after_commit(
-    customer, likes, django_capture_on_commit_callbacks
+    alice, likes, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        order = order_place(user=customer, service=likes, link=LINK, quantity="1000")
+        order = order_place(user=alice, service=likes, link=LINK, quantity="1000")
 
     assert (order.status, order.quantity, order.rate, order.charge) == (
         Status.QUEUED,
@@ -27,7 +28,7 @@ def test_placing_charges_once_snapshots_prices_and_queues_submission_after_commi
         Decimal("0.546"),
     )
     assert (order.cost_rate, order.cost) == (Decimal("0.42"), Decimal("0.42"))
-    assert balance_of(customer) == Decimal("99.454")
+    assert balance_of(alice) == Decimal("99.454")
     charge = LedgerEntry.objects.get(order_id=order.pk)
     assert (charge.kind, charge.amount) == (LedgerEntry.Kind.CHARGE, Decimal("-0.546"))
     assert list(order.events.values_list("new_status", "source")) == [("queued", "placement")]
@@ -35,18 +36,18 @@ def test_placing_charges_once_snapshots_prices_and_queues_submission_after_commi
     assert len(order.public_id) >= 16 and not order.public_id.isdigit()
 
 
-def test_later_price_changes_never_touch_a_placed_order(customer, likes):
-    order = order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def test_later_price_changes_never_touch_a_placed_order(alice, likes):
+    order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
 
     Service.objects.filter(pk=likes.pk).update(price_rate=Decimal("9"))
 
     assert Order.objects.get(pk=order.pk).charge == Decimal("0.546")
 
 
-def test_the_charge_rounds_up_to_the_stored_precision(customer, synced):
+def test_the_charge_rounds_up_to_the_stored_precision(alice, synced):
     reel_views = Service.objects.get(provider=synced, upstream_id="3")  # 0.0055 per 1000, min 100
 
-    order = order_place(user=customer, service=reel_views, link=LINK, quantity=101)
+    order = order_place(user=alice, service=reel_views, link=LINK, quantity=101)
 
     assert order.charge == Decimal("0.00056")  # 0.0005555 rounded up
 
@@ -70,25 +71,25 @@ def test_the_charge_rounds_up_to_the_stored_precision(customer, synced):
         ),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_charged_or_created(customer, likes, fields, message, code):
+def test_bad_input_is_refused_and_nothing_is_charged_or_created(alice, likes, fields, message, code):
     arguments = {"link": LINK, "quantity": "100", **fields}
 
     with pytest.raises(OrderError) as refused:
-        order_place(user=customer, service=likes, **arguments)
+        order_place(user=alice, service=likes, **arguments)
 
     assert (refused.value.message, refused.value.code) == (message, code)
     assert not Order.objects.exists() and not OrderEvent.objects.exists()
-    assert balance_of(customer) == Decimal("100")
+    assert balance_of(alice) == Decimal("100")
 
 
-def test_a_link_of_exactly_2048_characters_is_fine(customer, likes):
+def test_a_link_of_exactly_2048_characters_is_fine(alice, likes):
     link = "https://example.com/" + "a" * (2048 - 20)
 
-    assert order_place(user=customer, service=likes, link=link, quantity=10).link == link
+    assert order_place(user=alice, service=likes, link=link, quantity=10).link == link
 
 
 @pytest.mark.parametrize("case", ["disabled", "unsupported", "inactive provider", "missing"])
-def test_services_that_cannot_be_sold_are_refused(customer, likes, case):
+def test_services_that_cannot_be_sold_are_refused(alice, likes, case):
     service = likes
     if case == "disabled":
         Service.objects.filter(pk=likes.pk).update(is_enabled=False)
@@ -102,7 +103,7 @@ def test_services_that_cannot_be_sold_are_refused(customer, likes, case):
         service = None
 
     with pytest.raises(OrderError, match="This service is not available"):
-        order_place(user=customer, service=service, link=LINK, quantity=100)
+        order_place(user=alice, service=service, link=LINK, quantity=100)
 
     assert not Order.objects.exists()
 
@@ -119,25 +120,25 @@ def test_insufficient_funds_creates_nothing(likes):
     assert balance_of(poor) == Decimal("0.1")
 
 
-def test_a_package_is_one_unit_at_its_rate(customer, synced):
+def test_a_package_is_one_unit_at_its_rate(alice, synced):
     package = Service.objects.get(provider=synced, upstream_id="6")  # 2.90 upstream, sold at 3.77
 
-    order = order_place(user=customer, service=package, link=LINK, quantity="5000")
+    order = order_place(user=alice, service=package, link=LINK, quantity="5000")
 
     assert (order.quantity, order.charge, order.cost) == (1, Decimal("3.77"), Decimal("2.9"))
 
 
-def test_custom_comments_count_their_lines(customer, synced):
+def test_custom_comments_count_their_lines(alice, synced):
     comments = Service.objects.get(provider=synced, upstream_id="4")  # min 5
 
     order = order_place(
-        user=customer, service=comments, link=LINK, comments="Nice!\n\n  Love it \nWow\nGreat\nSuper\n"
+        user=alice, service=comments, link=LINK, comments="Nice!\n\n  Love it \nWow\nGreat\nSuper\n"
     )
 
     assert order.quantity == 5
     assert order.comments == "Nice!\nLove it\nWow\nGreat\nSuper"
     with pytest.raises(OrderError, match="Quantity less than minimal 5"):
-        order_place(user=customer, service=comments, link=LINK, comments="one\ntwo")
+        order_place(user=alice, service=comments, link=LINK, comments="one\ntwo")
 
 
 def test_a_customer_discount_lowers_the_charge_but_never_below_cost(likes):
@@ -151,8 +152,8 @@ def test_a_customer_discount_lowers_the_charge_but_never_below_cost(likes):
 @pytest.mark.parametrize(
     "link", ["https://example.com/a\x00b", "https://example.com/a\nb", "https://example.com/\x7f"]
 )
-def test_links_with_control_characters_are_refused(customer, likes, link):
+def test_links_with_control_characters_are_refused(alice, likes, link):
     with pytest.raises(OrderError, match="Enter a valid"):
-        order_place(user=customer, service=likes, link=link, quantity=100)
+        order_place(user=alice, service=likes, link=link, quantity=100)
 
     assert not Order.objects.exists()

@@ -10,19 +10,20 @@ from django.test.utils import CaptureQueriesContext
 from catalog.simulator import SimulatorConfig
 from catalog.upstream import Client
 from orders.models import Order, OrderEvent, Status
+from orders.placement import order_place
 from orders.polling import orders_poll
-from orders.services import order_place, order_submit
+from orders.submission import order_submit
 from reseller.wallet.models import LedgerEntry
 from tests.conftest import SIMULATOR_KEY
-from tests.orders.conftest import balance_of, reload
+from tests.helpers import balance_of, reload
 
 LINK = "https://instagram.com/p/abc"
 
 
-def place_and_submit(customer, service, count, quantity=1000):
+def place_and_submit(alice, service, count, quantity=1000):
     orders = []
     for _ in range(count):
-        order = order_place(user=customer, service=service, link=LINK, quantity=quantity)
+        order = order_place(user=alice, service=service, link=LINK, quantity=quantity)
         order_submit(order_id=order.pk)
         orders.append(order)
     Order.objects.update(next_check_at=None)  # due now
@@ -39,8 +40,8 @@ def set_outcome(simulator, order, outcome, remains):
 
 
 @pytest.mark.django_db
-def test_orders_move_through_upstream_statuses_with_a_history_row_each(customer, likes, simulator):
-    (order,) = place_and_submit(customer, likes, 1)
+def test_orders_move_through_upstream_statuses_with_a_history_row_each(alice, likes, simulator):
+    (order,) = place_and_submit(alice, likes, 1)
     set_outcome(simulator, order, "Completed", 0)
 
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.2)
@@ -62,8 +63,8 @@ def test_orders_move_through_upstream_statuses_with_a_history_row_each(customer,
 
 
 @pytest.mark.django_db
-def test_a_partial_order_refunds_the_undelivered_share_exactly_once(customer, likes, simulator):
-    (order,) = place_and_submit(customer, likes, 1, quantity=999)  # charge 0.54546 (rounded up)
+def test_a_partial_order_refunds_the_undelivered_share_exactly_once(alice, likes, simulator):
+    (order,) = place_and_submit(alice, likes, 1, quantity=999)  # charge 0.54546 (rounded up)
     set_outcome(simulator, order, "Partial", 333)
     finish(simulator)
 
@@ -75,12 +76,12 @@ def test_a_partial_order_refunds_the_undelivered_share_exactly_once(customer, li
     assert order.charge == Decimal("0.54546")
     assert (order.status, order.remains, order.refund) == (Status.PARTIAL, 333, Decimal("0.18182"))
     assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
-    assert balance_of(customer) == Decimal("100") - Decimal("0.54546") + Decimal("0.18182")
+    assert balance_of(alice) == Decimal("100") - Decimal("0.54546") + Decimal("0.18182")
 
 
 @pytest.mark.django_db
-def test_a_canceled_order_is_refunded_in_full_and_over_delivery_refunds_nothing(customer, likes, simulator):
-    canceled, over = place_and_submit(customer, likes, 2)
+def test_a_canceled_order_is_refunded_in_full_and_over_delivery_refunds_nothing(alice, likes, simulator):
+    canceled, over = place_and_submit(alice, likes, 2)
     set_outcome(simulator, canceled, "Canceled", 1000)
     set_outcome(simulator, over, "Completed", -5)
     finish(simulator)
@@ -89,12 +90,12 @@ def test_a_canceled_order_is_refunded_in_full_and_over_delivery_refunds_nothing(
 
     assert (reload(canceled).status, reload(canceled).refund) == (Status.CANCELED, canceled.charge)
     assert (reload(over).status, reload(over).remains, reload(over).refund) == (Status.COMPLETED, -5, 0)
-    assert balance_of(customer) == Decimal("100") - over.charge
+    assert balance_of(alice) == Decimal("100") - over.charge
 
 
 @pytest.mark.django_db
-def test_a_per_id_error_is_recorded_and_does_not_break_the_batch(customer, likes, simulator):
-    lost, fine = place_and_submit(customer, likes, 2)
+def test_a_per_id_error_is_recorded_and_does_not_break_the_batch(alice, likes, simulator):
+    lost, fine = place_and_submit(alice, likes, 2)
     Order.objects.filter(pk=lost.pk).update(upstream_id="99999999")
     finish(simulator)
 
@@ -106,8 +107,8 @@ def test_a_per_id_error_is_recorded_and_does_not_break_the_batch(customer, likes
 
 
 @pytest.mark.django_db
-def test_a_failing_provider_is_recorded_on_its_orders(customer, likes, simulator):
-    (order,) = place_and_submit(customer, likes, 1)
+def test_a_failing_provider_is_recorded_on_its_orders(alice, likes, simulator):
+    (order,) = place_and_submit(alice, likes, 1)
     simulator.simulator.inject("html", action="status")
 
     result = orders_poll()
@@ -118,8 +119,8 @@ def test_a_failing_provider_is_recorded_on_its_orders(customer, likes, simulator
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("simulator_config", [SimulatorConfig(key=SIMULATOR_KEY, step_seconds=1000)])
-def test_status_is_asked_for_at_most_100_orders_per_call(customer, likes, simulator, monkeypatch):
-    place_and_submit(customer, likes, 250, quantity=10)
+def test_status_is_asked_for_at_most_100_orders_per_call(alice, likes, simulator, monkeypatch):
+    place_and_submit(alice, likes, 250, quantity=10)
     calls = []
     real_call = Client._call
     monkeypatch.setattr(
@@ -133,16 +134,16 @@ def test_status_is_asked_for_at_most_100_orders_per_call(customer, likes, simula
 
 
 @pytest.mark.django_db
-def test_a_sweep_claims_orders_so_an_immediate_second_sweep_does_nothing(customer, likes, simulator):
-    place_and_submit(customer, likes, 3)
+def test_a_sweep_claims_orders_so_an_immediate_second_sweep_does_nothing(alice, likes, simulator):
+    place_and_submit(alice, likes, 3)
 
     assert orders_poll().checked == 3
     assert orders_poll().checked == 0
 
 
 @pytest.mark.django_db
-def test_poll_now_checks_the_given_orders_even_if_not_due(customer, likes, simulator):
-    first, second = place_and_submit(customer, likes, 2)
+def test_poll_now_checks_the_given_orders_even_if_not_due(alice, likes, simulator):
+    first, second = place_and_submit(alice, likes, 2)
     orders_poll()
     finish(simulator)
 
@@ -154,8 +155,8 @@ def test_poll_now_checks_the_given_orders_even_if_not_due(customer, likes, simul
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("simulator_config", [SimulatorConfig(key=SIMULATOR_KEY, step_seconds=1000)])
-def test_queries_per_batch_do_not_grow_with_the_batch(customer, likes, simulator):
-    ids = [order.pk for order in place_and_submit(customer, likes, 320, quantity=10)]
+def test_queries_per_batch_do_not_grow_with_the_batch(alice, likes, simulator):
+    ids = [order.pk for order in place_and_submit(alice, likes, 320, quantity=10)]
     simulator.simulator.advance(1500)  # all move to In progress: every order changes
 
     def queries_for(order_ids):
@@ -171,10 +172,9 @@ def test_queries_per_batch_do_not_grow_with_the_batch(customer, likes, simulator
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_pollers_split_the_work_and_refund_once(customer, likes, simulator):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no row locks to race on")
-    place_and_submit(customer, likes, 300, quantity=100)
+@pytest.mark.postgresql
+def test_two_concurrent_pollers_split_the_work_and_refund_once(alice, likes, simulator):
+    place_and_submit(alice, likes, 300, quantity=100)
     finish(simulator)
     results, errors = [], []
 
@@ -201,15 +201,15 @@ def test_two_concurrent_pollers_split_the_work_and_refund_once(customer, likes, 
     refunds = LedgerEntry.objects.filter(kind="refund")
     assert refunds.count() == Order.objects.filter(refund__gt=0).count()
     assert refunds.values("order_id").distinct().count() == refunds.count()
-    wallet_total = sum(LedgerEntry.objects.filter(user=customer).values_list("amount", flat=True))
-    assert balance_of(customer) == wallet_total
+    wallet_total = sum(LedgerEntry.objects.filter(user=alice).values_list("amount", flat=True))
+    assert balance_of(alice) == wallet_total
 
 
 @pytest.mark.django_db
-def test_a_partial_answer_without_remains_waits_instead_of_refunding_nothing(customer, likes, simulator):
+def test_a_partial_answer_without_remains_waits_instead_of_refunding_nothing(alice, likes, simulator):
     import responses as responses_lib
 
-    (order,) = place_and_submit(customer, likes, 1)
+    (order,) = place_and_submit(alice, likes, 1)
     answer = {reload(order).upstream_id: {"charge": "0.3", "status": "Partial", "start_count": "5"}}
     with responses_lib.RequestsMock() as mocked:  # the simulator always sends remains; some providers don't
         mocked.post(simulator.url, json=answer)
@@ -221,10 +221,9 @@ def test_a_partial_answer_without_remains_waits_instead_of_refunding_nothing(cus
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_sweep_and_a_poll_now_of_the_same_orders_apply_each_answer_once(customer, likes, simulator):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no row locks to race on")
-    orders = place_and_submit(customer, likes, 100, quantity=100)
+@pytest.mark.postgresql
+def test_a_sweep_and_a_poll_now_of_the_same_orders_apply_each_answer_once(alice, likes, simulator):
+    orders = place_and_submit(alice, likes, 100, quantity=100)
     for order in orders:
         set_outcome(simulator, order, "Partial", 40)
     finish(simulator)
@@ -250,6 +249,4 @@ def test_a_sweep_and_a_poll_now_of_the_same_orders_apply_each_answer_once(custom
     assert errors == []
     assert OrderEvent.objects.filter(source="poll").count() == 100
     assert LedgerEntry.objects.filter(kind="refund").count() == 100
-    assert balance_of(customer) == sum(
-        LedgerEntry.objects.filter(user=customer).values_list("amount", flat=True)
-    )
+    assert balance_of(alice) == sum(LedgerEntry.objects.filter(user=alice).values_list("amount", flat=True))

@@ -9,21 +9,23 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from catalog.upstream import Client
-from orders import services
+from orders import operators, submission, sweeper
+from orders.errors import OrderError
 from orders.models import Order, Status
-from orders.services import Outcome, order_place, order_submit
+from orders.placement import order_place
+from orders.submission import Outcome, order_submit
 from orders.tasks import order_submit as order_submit_task
 from reseller.wallet.models import LedgerEntry
 from tests.factories import StaffFactory
-from tests.orders.conftest import balance_of, reload
+from tests.helpers import balance_of, reload
 
 pytestmark = pytest.mark.django_db
 LINK = "https://instagram.com/p/abc"
 
 
 @pytest.fixture
-def order(customer, likes):
-    return order_place(user=customer, service=likes, link=LINK, quantity=1000)
+def order(alice, likes):
+    return order_place(user=alice, service=likes, link=LINK, quantity=1000)
 
 
 def upstream_orders(simulator):
@@ -48,14 +50,14 @@ def test_running_the_submission_twice_places_one_upstream_order(order, simulator
     assert len(upstream_orders(simulator)) == 1
 
 
-def test_a_rejected_order_fails_with_the_reason_and_a_full_refund(order, customer, simulator):
+def test_a_rejected_order_fails_with_the_reason_and_a_full_refund(order, alice, simulator):
     simulator.simulator.inject("error", action="add")
 
     assert order_submit(order_id=order.pk) is Outcome.REJECTED
 
     order = reload(order)
     assert (order.status, order.error, order.refund) == (Status.FAILED, "Simulated failure", order.charge)
-    assert balance_of(customer) == Decimal("100")
+    assert balance_of(alice) == Decimal("100")
     assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
 
 
@@ -65,17 +67,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_an_unreachable_provider_leaves_the_order_queued_for_a_retry(order, customer):
+def test_an_unreachable_provider_leaves_the_order_queued_for_a_retry(order, alice):
     Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
 
     assert order_submit(order_id=order.pk) is Outcome.UNREACHABLE
 
     order = reload(order)
     assert (order.status, order.refund, order.submit_attempts) == (Status.QUEUED, 0, 1)
-    assert balance_of(customer) == Decimal("99.454")
+    assert balance_of(alice) == Decimal("99.454")
 
 
-def test_the_task_retries_an_unreachable_provider_then_fails_and_refunds(order, customer):
+def test_the_task_retries_an_unreachable_provider_then_fails_and_refunds(order, alice):
     Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
 
     # Run eagerly, Celery performs the retries inline (without their countdown), up to the last one.
@@ -86,13 +88,11 @@ def test_the_task_retries_an_unreachable_provider_then_fails_and_refunds(order, 
     assert order.submit_attempts == order_submit_task.max_retries + 1
     assert (order.status, order.refund) == (Status.FAILED, order.charge)
     assert "could not be reached" in order.error
-    assert balance_of(customer) == Decimal("100")
+    assert balance_of(alice) == Decimal("100")
 
 
 @pytest.mark.parametrize("fault", ["timeout", "reset", "broken", "http500"])
-def test_an_ambiguous_answer_needs_review_and_is_neither_resent_nor_refunded(
-    order, customer, simulator, fault
-):
+def test_an_ambiguous_answer_needs_review_and_is_neither_resent_nor_refunded(order, alice, simulator, fault):
     simulator.simulator.config.hang_seconds = 3
     simulator.simulator.inject(fault, action="add")
 
@@ -101,21 +101,21 @@ def test_an_ambiguous_answer_needs_review_and_is_neither_resent_nor_refunded(
 
     order = reload(order)
     assert order.status == Status.NEEDS_REVIEW and order.review_reason
-    assert order.refund == 0 and balance_of(customer) == Decimal("99.454")
+    assert order.refund == 0 and balance_of(alice) == Decimal("99.454")
     assert len(upstream_orders(simulator)) == (0 if fault == "http500" else 1)
 
 
 def test_a_worker_killed_after_sending_leaves_it_to_review_never_to_a_second_order(
     order, simulator, monkeypatch
 ):
-    real_move = services._move
+    real_move = submission.order_move
 
-    def die_before_saving(order, new_status, **kwargs):
-        if new_status == Status.PENDING:
+    def die_before_saving(order, to, **kwargs):
+        if to == Status.PENDING:
             raise SystemExit("worker killed")
-        return real_move(order, new_status, **kwargs)
+        return real_move(order, to, **kwargs)
 
-    monkeypatch.setattr(services, "_move", die_before_saving)
+    monkeypatch.setattr(submission, "order_move", die_before_saving)
     with pytest.raises(SystemExit):
         order_submit(order_id=order.pk)
     monkeypatch.undo()
@@ -123,7 +123,7 @@ def test_a_worker_killed_after_sending_leaves_it_to_review_never_to_a_second_ord
     assert reload(order).status == Status.SUBMITTING
     assert order_submit(order_id=order.pk) is Outcome.SKIPPED, "a redelivered task does nothing"
     Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
-    assert services.orders_sweep() == (1, 0)
+    assert sweeper.orders_sweep() == (1, 0)
     assert reload(order).status == Status.NEEDS_REVIEW
     assert len(upstream_orders(simulator)) == 1
 
@@ -135,7 +135,7 @@ def test_an_operator_records_the_upstream_id_of_an_order_in_review(order, simula
     (found,) = upstream_orders(simulator)
     order = reload(order)
 
-    services.order_set_upstream_id(order=order, upstream_id=str(found), by=StaffFactory())
+    operators.order_set_upstream_id(order=order, upstream_id=str(found), by=StaffFactory())
 
     order = reload(order)
     assert (order.status, order.upstream_id, order.review_reason) == (Status.PENDING, str(found), "")
@@ -149,39 +149,39 @@ def test_an_operator_resubmits_an_order_in_review_explicitly(
     order_submit(order_id=order.pk)
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        services.order_resubmit(order=reload(order), by=StaffFactory())
+        operators.order_resubmit(order=reload(order), by=StaffFactory())
     assert reload(order).status == Status.QUEUED and len(queued) == 1
 
     assert order_submit(order_id=order.pk) is Outcome.PLACED
 
 
-def test_an_operator_fails_an_order_in_review_with_a_full_refund(order, customer, simulator):
+def test_an_operator_fails_an_order_in_review_with_a_full_refund(order, alice, simulator):
     simulator.simulator.inject("http500", action="add")
     order_submit(order_id=order.pk)
 
-    services.order_fail_and_refund(order=reload(order), reason="Not found upstream", by=StaffFactory())
+    operators.order_fail_and_refund(order=reload(order), reason="Not found upstream", by=StaffFactory())
 
     order = reload(order)
     assert (order.status, order.error, order.refund) == (Status.FAILED, "Not found upstream", order.charge)
-    assert balance_of(customer) == Decimal("100")
-    with pytest.raises(services.OrderError):
-        services.order_fail_and_refund(order=order, reason="again", by=None)
+    assert balance_of(alice) == Decimal("100")
+    with pytest.raises(OrderError):
+        operators.order_fail_and_refund(order=order, reason="again", by=None)
     assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
 
 
 def test_operators_cannot_fail_an_order_that_the_provider_has(order):
     order_submit(order_id=order.pk)
 
-    with pytest.raises(services.OrderError, match="never placed upstream"):
-        services.order_fail_and_refund(order=reload(order), reason="x", by=None)
+    with pytest.raises(OrderError, match="never placed upstream"):
+        operators.order_fail_and_refund(order=reload(order), reason="x", by=None)
 
 
 def test_the_sweeper_requeues_queued_orders_whose_task_was_lost(order, django_capture_on_commit_callbacks):
-    assert services.orders_sweep() == (0, 0), "a fresh order is left to its task"
+    assert sweeper.orders_sweep() == (0, 0), "a fresh order is left to its task"
     Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(hours=1))
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        assert services.orders_sweep() == (0, 1)
+        assert sweeper.orders_sweep() == (0, 1)
 
     assert len(queued) == 1
 
@@ -193,7 +193,7 @@ def test_an_upstream_id_that_arrives_after_the_sweeper_gave_up_is_kept(order, si
         answer = real_add(self, **fields)
         # Meanwhile the sweeper decided the submission was stuck.
         Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
-        services.orders_sweep()
+        sweeper.orders_sweep()
         return answer
 
     monkeypatch.setattr(Client, "add", slow_add)
@@ -210,10 +210,10 @@ def test_an_upstream_id_that_arrives_after_the_sweeper_gave_up_is_kept(order, si
 def test_operators_cannot_touch_an_order_whose_submission_is_in_flight(order, action):
     Order.objects.filter(pk=order.pk).update(status=Status.SUBMITTING)
 
-    with pytest.raises(services.OrderError):
+    with pytest.raises(OrderError):
         if action == "fail":
-            services.order_fail_and_refund(order=reload(order), reason="x", by=None)
+            operators.order_fail_and_refund(order=reload(order), reason="x", by=None)
         else:
-            services.order_set_upstream_id(order=reload(order), upstream_id="5", by=None)
+            operators.order_set_upstream_id(order=reload(order), upstream_id="5", by=None)
 
     assert reload(order).status == Status.SUBMITTING and reload(order).refund == 0

@@ -1,46 +1,17 @@
 """Concurrent money movements against a real PostgreSQL: threads, each on its own connection."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
 
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check, wallet_balance
 from reseller.wallet.services import DuplicateRefund, InsufficientFunds, wallet_move
 from tests.factories import OrderFactory, funded_user
+from tests.helpers import run_together
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (DATABASE_URL): SQLite serializes writers, so there is no race to test",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 Kind = LedgerEntry.Kind
-
-
-def run_together(count, work):
-    """Runs `work(i)` in `count` threads released at once; returns what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as error:
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_concurrent_debits_beyond_the_balance_leave_exactly_the_allowed_ones_done():

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from reseller.wallet.money import currency_places, format_amount, format_money, quantize_amount
+from reseller.money import currency_places, format_amount, format_money, quantize_amount
 
 
 @pytest.mark.parametrize(

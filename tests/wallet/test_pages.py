@@ -18,19 +18,17 @@ Kind = LedgerEntry.Kind
 
 
 @pytest.fixture
-def alice(client):
-    user = funded_user("100", username="alice")
-    client.force_login(user)
-    return user
+def alice(alice, client):
+    """Alice (tests/conftest.py), logged in on `client`."""
+    client.force_login(alice)
+    return alice
 
 
 def text(response):
     return response.content.decode()
 
 
-@pytest.mark.parametrize(
-    "name", ["wallet:dashboard", "wallet:transactions", "wallet:add_funds", "accounts:account"]
-)
+@pytest.mark.parametrize("name", ["dashboard", "wallet:transactions", "wallet:add_funds", "accounts:account"])
 def test_pages_ask_anonymous_visitors_to_log_in(client, name):
     response = client.get(reverse(name))
 
@@ -54,14 +52,14 @@ def test_the_dashboard_shows_balance_and_spend_this_month(client, alice):
     Order.objects.filter(pk=third).update(created_at=timezone.now() - timedelta(days=40))
     wallet_move(user=alice, amount=Decimal("2"), kind=Kind.REFUND, order_id=third)  # refunded this month
 
-    page = text(client.get(reverse("wallet:dashboard")))
+    page = text(client.get(reverse("dashboard")))
 
     assert '<p class="figure" id="dashboard-balance">67.00 USD</p>' in page
     assert re.search(r"Spent this month</h2>\s*<p class=\"figure\">30.00 USD</p>", page)
 
 
 def test_the_dashboard_says_when_there_are_no_orders_yet(client, alice):
-    page = text(client.get(reverse("wallet:dashboard")))
+    page = text(client.get(reverse("dashboard")))
 
     assert "No orders yet." in page
 
@@ -133,7 +131,7 @@ def test_another_customers_transactions_are_never_visible(client, alice):
     for entry in charlies_entries:
         assert client.get(reverse("wallet:transaction_detail", args=[entry.public_id])).status_code == 404
     pages = [
-        client.get(reverse("wallet:dashboard")),
+        client.get(reverse("dashboard")),
         client.get(reverse("wallet:transactions")),
         client.get(reverse("wallet:transactions"), {"kind": "charge"}),
         client.get(reverse("wallet:transactions"), {"kind": "charge"}, headers={"HX-Request": "true"}),
@@ -163,7 +161,7 @@ def test_add_funds_says_so_when_there_are_no_instructions(client, alice):
 def test_a_new_customer_sees_zero_and_empty_states(client):
     client.force_login(UserFactory())
 
-    dashboard = text(client.get(reverse("wallet:dashboard")))
+    dashboard = text(client.get(reverse("dashboard")))
     transactions = text(client.get(reverse("wallet:transactions")))
 
     assert '<span id="header-balance">0.00 USD</span>' in dashboard

@@ -10,8 +10,9 @@ from catalog.models import Service
 from catalog.services import provider_create
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
-from orders import services
-from orders.models import ACTIVE, Order, Status
+from orders import placement
+from orders.models import ACTIVE, Order, Source, Status
+from orders.moves import Move, orders_move
 from orders.polling import orders_poll
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import wallet_move
@@ -57,15 +58,17 @@ class Command(BaseCommand):
         wallet_move(user=user, amount=Decimal(count), kind=LedgerEntry.Kind.DEPOSIT, note="bench")
         # Real placement (validation, wallet, ledger), without queueing 20,000 Celery tasks; the upstream
         # orders are created in the simulator directly, as the submission would.
-        with mock.patch.object(services, "_enqueue_submission"):
+        with mock.patch.object(placement, "order_submission_enqueue"):
             for start in range(0, count, 1000):
                 with transaction.atomic():
                     placed = [
-                        services.order_place(
+                        placement.order_place(
                             user=user, service=service, link="https://x.com/p", quantity=1000
                         )
                         for _ in range(min(1000, count - start))
                     ]
+                    orders_move([Move(order, Status.SUBMITTING, Source.SUBMISSION) for order in placed])
+                    placing = []
                     for order in placed:
                         answer = simulator.handle(
                             {
@@ -76,8 +79,9 @@ class Command(BaseCommand):
                                 "quantity": "1000",
                             }
                         )
-                        order.upstream_id, order.status = str(answer["order"]), Status.PENDING
-                    Order.objects.bulk_update(placed, ["upstream_id", "status"])
+                        changes = {"upstream_id": str(answer["order"])}
+                        placing.append(Move(order, Status.PENDING, Source.SUBMISSION, changes=changes))
+                    orders_move(placing)
 
     def sweep(self, label, count, batch):
         queries = []

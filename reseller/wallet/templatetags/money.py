@@ -1,6 +1,6 @@
 from django import template
 
-from reseller.wallet.money import format_money
+from reseller.money import format_money
 
 register = template.Library()
 

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from reseller.wallet.money import format_money
+from reseller.money import format_money
 from reseller.wallet.selectors import ledger_check
 
 

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from reseller.money import format_money, quantize_amount
 from reseller.wallet.models import LedgerEntry
-from reseller.wallet.money import format_money, quantize_amount
 from reseller.wallet.services import WalletError, wallet_credit
 
 

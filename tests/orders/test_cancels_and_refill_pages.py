@@ -6,13 +6,13 @@ from django.core.management import call_command
 
 from catalog.models import Service
 from orders.cancels import orders_cancel
+from orders.errors import OrderError
 from orders.models import Order, Refill, RefillStatus, Status
 from orders.polling import orders_poll
 from orders.refills import refill_request, refills_submit
-from orders.services import OrderError
 from reseller.wallet.models import Wallet
-from tests.factories import StaffFactory, funded_user
-from tests.refills.conftest import finish, place
+from tests.factories import StaffFactory
+from tests.helpers import finish, place
 
 pytestmark = pytest.mark.django_db
 
@@ -24,39 +24,39 @@ def balance(user):
 # Cancellations ------------------------------------------------------------------------------
 
 
-def test_a_cancel_is_refunded_by_polling_not_at_request_time(customer, followers, simulator):
-    (order,) = place(customer, followers)
-    charged = balance(customer)
+def test_a_cancel_is_refunded_by_polling_not_at_request_time(alice, followers, simulator):
+    (order,) = place(alice, followers)
+    charged = balance(alice)
 
-    assert orders_cancel(user=customer, orders=[order]) == {order.pk: True}
-    assert balance(customer) == charged, "no refund when asking"
+    assert orders_cancel(user=alice, orders=[order]) == {order.pk: True}
+    assert balance(alice) == charged, "no refund when asking"
     assert Order.objects.get(pk=order.pk).events.last().note == "Cancel requested"
 
     orders_poll(order_ids=[order.pk])
 
     order = Order.objects.get(pk=order.pk)
     assert (order.status, order.refund) == (Status.CANCELED, order.charge)
-    assert balance(customer) == Decimal("100")
+    assert balance(alice) == Decimal("100")
 
 
 def test_cancel_is_refused_for_services_without_it_and_for_finished_orders(
-    customer, followers, synced, simulator
+    alice, followers, synced, simulator
 ):
     tiktok_likes = Service.objects.get(provider=synced, upstream_id="9")  # refill, no cancel
-    (no_cancel,) = place(customer, tiktok_likes)
-    (done,) = finish(simulator, place(customer, followers))
+    (no_cancel,) = place(alice, tiktok_likes)
+    (done,) = finish(simulator, place(alice, followers))
 
-    results = orders_cancel(user=customer, orders=[no_cancel, done])
+    results = orders_cancel(user=alice, orders=[no_cancel, done])
 
     assert results[no_cancel.pk].message == "This service cannot be canceled."
     assert results[done.pk].message == "Only orders in progress at the provider can be canceled."
 
 
-def test_the_providers_refusal_is_passed_on(customer, followers, simulator):
-    (order,) = place(customer, followers)
+def test_the_providers_refusal_is_passed_on(alice, followers, simulator):
+    (order,) = place(alice, followers)
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.5)  # upstream: in progress
 
-    result = orders_cancel(user=customer, orders=[order])[order.pk]
+    result = orders_cancel(user=alice, orders=[order])[order.pk]
 
     assert isinstance(result, OrderError) and "cancel" in result.message.lower()
     assert Order.objects.get(pk=order.pk).status == Status.PENDING
@@ -65,24 +65,18 @@ def test_the_providers_refusal_is_passed_on(customer, followers, simulator):
 # Pages ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def alice(client, customer):
-    client.force_login(customer)
-    return client
+def test_eligible_rows_offer_refill_and_cancel(alice_client, alice, followers, completed, simulator):
+    (running,) = place(alice, followers)
 
-
-def test_eligible_rows_offer_refill_and_cancel(alice, customer, followers, completed, simulator):
-    (running,) = place(customer, followers)
-
-    html = alice.get("/orders/").content.decode()
+    html = alice_client.get("/orders/").content.decode()
 
     assert html.count('class="button small-button refill-button"') == 3
     assert html.count('class="button small-button danger cancel-button"') == 1
     assert f'value="{running.public_id}" form="bulk-refill"' not in html
 
 
-def test_the_refill_button_swaps_the_row_with_its_badge(alice, completed):
-    response = alice.post(f"/orders/{completed[0].public_id}/refill/", headers={"HX-Request": "true"})
+def test_the_refill_button_swaps_the_row_with_its_badge(alice_client, completed):
+    response = alice_client.post(f"/orders/{completed[0].public_id}/refill/", headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert response.status_code == 200, "the row keeps polling while the refill is open"
@@ -90,57 +84,61 @@ def test_the_refill_button_swaps_the_row_with_its_badge(alice, completed):
     assert "Refill requested." in html and "refill-button" not in html
 
 
-def test_a_refused_refill_says_why_in_the_row(alice, customer, followers):
-    (running,) = place(customer, followers)
+def test_a_refused_refill_says_why_in_the_row(alice_client, alice, followers):
+    (running,) = place(alice, followers)
 
-    html = alice.post(f"/orders/{running.public_id}/refill/", headers={"HX-Request": "true"}).content.decode()
+    html = alice_client.post(
+        f"/orders/{running.public_id}/refill/", headers={"HX-Request": "true"}
+    ).content.decode()
 
     assert "Only completed orders can be refilled." in html
     assert not Refill.objects.exists()
 
 
-def test_bulk_refill_from_the_list(alice, completed):
-    response = alice.post("/orders/refill/", {"order": [o.public_id for o in completed[:2]]}, follow=True)
+def test_bulk_refill_from_the_list(alice_client, completed):
+    response = alice_client.post(
+        "/orders/refill/", {"order": [o.public_id for o in completed[:2]]}, follow=True
+    )
 
     assert "Refill requested for 2 order(s)" in response.content.decode()
     assert Refill.objects.count() == 2
 
 
-def test_cancel_without_javascript_redirects_with_a_message(alice, customer, followers, simulator):
-    (order,) = place(customer, followers)
+def test_cancel_without_javascript_redirects_with_a_message(alice_client, alice, followers, simulator):
+    (order,) = place(alice, followers)
 
-    response = alice.post(f"/orders/{order.public_id}/cancel/", follow=True)
+    response = alice_client.post(f"/orders/{order.public_id}/cancel/", follow=True)
 
     assert "Cancel requested" in response.content.decode()
 
 
-def test_someone_elses_order_cannot_be_refilled_or_canceled(client, completed):
-    client.force_login(funded_user("1", username="charlie"))
-
-    assert client.post(f"/orders/{completed[0].public_id}/refill/").status_code == 404
-    assert client.post(f"/orders/{completed[0].public_id}/cancel/").status_code == 404
-    client.post("/orders/refill/", {"order": [completed[0].public_id]})
+def test_someone_elses_order_cannot_be_refilled_or_canceled(charlie_client, completed):
+    assert charlie_client.post(f"/orders/{completed[0].public_id}/refill/").status_code == 404
+    assert charlie_client.post(f"/orders/{completed[0].public_id}/cancel/").status_code == 404
+    charlie_client.post("/orders/refill/", {"order": [completed[0].public_id]})
     assert not Refill.objects.exists()
 
 
-def test_the_detail_page_lists_refills_and_stops_polling_when_they_end(alice, customer, completed, simulator):
-    refill = refill_request(user=customer, order=completed[0])
+def test_the_detail_page_lists_refills_and_stops_polling_when_they_end(
+    alice_client, alice, completed, simulator
+):
+    refill = refill_request(user=alice, order=completed[0])
     refills_submit(refill_ids=[refill.pk])
     url = f"/orders/{completed[0].public_id}/"
-    assert f"Refill {refill.pk}" in alice.get(url).content.decode()
-    assert alice.get(url + "row/", {"part": "status"}).status_code == 200
+    assert f"Refill {refill.pk}" in alice_client.get(url).content.decode()
+    assert alice_client.get(url + "row/", {"part": "status"}).status_code == 200
 
     Refill.objects.filter(pk=refill.pk).update(status=RefillStatus.COMPLETED)
 
-    assert alice.get(url + "row/", {"part": "status"}).status_code == 286
+    assert alice_client.get(url + "row/", {"part": "status"}).status_code == 286
 
 
 # Admin and command ------------------------------------------------------------------------------
 
 
-def test_admin_marks_a_refill_rejected_and_polls_now(client, customer, completed, simulator):
+def test_admin_marks_a_refill_rejected_and_polls_now(client, alice, completed, simulator):
     client.force_login(StaffFactory())
-    stuck, live = (refill_request(user=customer, order=order) for order in completed[:2])
+    stuck, live = (refill_request(user=alice, order=order) for order in completed[:2])
     refills_submit(refill_ids=[live.pk])
     Refill.objects.filter(pk=stuck.pk).update(status=RefillStatus.NEEDS_REVIEW)
 
@@ -154,8 +152,8 @@ def test_admin_marks_a_refill_rejected_and_polls_now(client, customer, completed
     assert client.get("/admin/orders/refill/", {"status__exact": "rejected"}).status_code == 200
 
 
-def test_poll_refills_prints_what_it_did(customer, completed, simulator):
-    refill = refill_request(user=customer, order=completed[0])
+def test_poll_refills_prints_what_it_did(alice, completed, simulator):
+    refill = refill_request(user=alice, order=completed[0])
     refills_submit(refill_ids=[refill.pk])
     Refill.objects.update(next_check_at=None)
     out = StringIO()
@@ -165,18 +163,20 @@ def test_poll_refills_prints_what_it_did(customer, completed, simulator):
     assert out.getvalue() == "1 refills checked, 0 changed, 0 errors, 1 status calls.\n"
 
 
-def test_the_bulk_refill_button_shows_only_when_a_row_can_be_refilled(alice, customer, followers, simulator):
-    place(customer, followers)
-    assert "Refill selected" not in alice.get("/orders/").content.decode()
+def test_the_bulk_refill_button_shows_only_when_a_row_can_be_refilled(
+    alice_client, alice, followers, simulator
+):
+    place(alice, followers)
+    assert "Refill selected" not in alice_client.get("/orders/").content.decode()
 
-    finish(simulator, place(customer, followers))
+    finish(simulator, place(alice, followers))
 
-    assert "Refill selected" in alice.get("/orders/").content.decode()
+    assert "Refill selected" in alice_client.get("/orders/").content.decode()
 
 
-def test_an_operator_gives_a_refill_in_review_its_upstream_id(client, customer, completed, simulator):
+def test_an_operator_gives_a_refill_in_review_its_upstream_id(client, alice, completed, simulator):
     client.force_login(StaffFactory())
-    refill = refill_request(user=customer, order=completed[0])
+    refill = refill_request(user=alice, order=completed[0])
     Refill.objects.filter(pk=refill.pk).update(status=RefillStatus.NEEDS_REVIEW)
     assert (
         "Set upstream refill id" in client.get(f"/admin/orders/refill/{refill.pk}/change/").content.decode()

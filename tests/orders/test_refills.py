@@ -7,18 +7,13 @@ from django.utils import timezone
 
 from catalog.models import Service
 from catalog.upstream import Client
+from orders.errors import OrderError
 from orders.models import Order, Refill, RefillStatus
 from orders.refills import refill_problem, refill_request, refill_request_many, refills_poll, refills_submit
-from orders.services import OrderError
 from orders.tasks import refills_submit as refills_submit_task
-from tests.factories import funded_user
-from tests.refills.conftest import finish, place
+from tests.helpers import finish, place, reload
 
 pytestmark = pytest.mark.django_db
-
-
-def reload(refill):
-    return Refill.objects.get(pk=refill.pk)
 
 
 def test_a_completed_order_of_a_refill_service_can_be_refilled(completed):
@@ -36,31 +31,31 @@ def test_a_completed_order_of_a_refill_service_can_be_refilled(completed):
         ("open refill", "A refill of this order is already under way."),
     ],
 )
-def test_orders_that_cannot_be_refilled_say_why(customer, followers, synced, simulator, case, reason):
+def test_orders_that_cannot_be_refilled_say_why(alice, followers, synced, simulator, case, reason):
     if case == "not refillable":
         likes = Service.objects.get(provider=synced, upstream_id="2")
-        order = finish(simulator, place(customer, likes))[0]
+        order = finish(simulator, place(alice, likes))[0]
     elif case == "in progress":
-        order = place(customer, followers)[0]
+        order = place(alice, followers)[0]
     elif case == "partial":
-        order = finish(simulator, place(customer, followers), outcome="Partial", remains=10)[0]
+        order = finish(simulator, place(alice, followers), outcome="Partial", remains=10)[0]
     else:
-        order = finish(simulator, place(customer, followers))[0]
+        order = finish(simulator, place(alice, followers))[0]
     if case == "window passed":
         Order.objects.filter(pk=order.pk).update(finished_at=timezone.now() - timedelta(days=31))
     if case == "service window":
         Service.objects.filter(pk=followers.pk).update(refill_days=7)
         Order.objects.filter(pk=order.pk).update(finished_at=timezone.now() - timedelta(days=8))
     if case == "open refill":
-        refill_request(user=customer, order=order)
+        refill_request(user=alice, order=order)
     order = Order.objects.select_related("service").get(pk=order.pk)
 
     assert refill_problem(order=order) == reason
     with pytest.raises(OrderError, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        refill_request(user=customer, order=order)
+        refill_request(user=alice, order=order)
 
 
-def test_within_a_longer_service_window_an_old_order_can_still_be_refilled(customer, followers, completed):
+def test_within_a_longer_service_window_an_old_order_can_still_be_refilled(alice, followers, completed):
     Service.objects.filter(pk=followers.pk).update(refill_days=60)
     Order.objects.filter(pk=completed[0].pk).update(finished_at=timezone.now() - timedelta(days=45))
 
@@ -68,10 +63,10 @@ def test_within_a_longer_service_window_an_old_order_can_still_be_refilled(custo
 
 
 def test_a_refill_is_submitted_once_and_stores_the_upstream_id(
-    customer, completed, simulator, django_capture_on_commit_callbacks
+    alice, completed, simulator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        refill = refill_request(user=customer, order=completed[0])
+        refill = refill_request(user=alice, order=completed[0])
     assert refill.status == RefillStatus.QUEUED and len(queued) == 1
 
     refills_submit(refill_ids=[refill.pk])
@@ -82,7 +77,7 @@ def test_a_refill_is_submitted_once_and_stores_the_upstream_id(
     assert len(simulator.simulator.refills) == 1
 
 
-def test_a_bulk_refill_asks_once_and_records_per_order_errors(customer, completed, simulator, monkeypatch):
+def test_a_bulk_refill_asks_once_and_records_per_order_errors(alice, completed, simulator, monkeypatch):
     Order.objects.filter(pk=completed[2].pk).update(upstream_id="99999999")  # unknown upstream
     orders = list(
         Order.objects.select_related("service")
@@ -90,7 +85,7 @@ def test_a_bulk_refill_asks_once_and_records_per_order_errors(customer, complete
         .filter(pk__in=[o.pk for o in completed])
         .order_by("pk")
     )
-    results = refill_request_many(user=customer, orders=orders)
+    results = refill_request_many(user=alice, orders=orders)
     calls = []
     real_call = Client._call
     monkeypatch.setattr(
@@ -105,17 +100,15 @@ def test_a_bulk_refill_asks_once_and_records_per_order_errors(customer, complete
     assert (unknown.status, unknown.error) == (RefillStatus.FAILED, "Incorrect order ID")
 
 
-def test_refill_requests_for_someone_elses_order_are_refused(completed):
-    other = funded_user("1", username="charlie")
-
-    result = refill_request_many(user=other, orders=[completed[0]])[completed[0].pk]
+def test_refill_requests_for_someone_elses_order_are_refused(charlie, completed):
+    result = refill_request_many(user=charlie, orders=[completed[0]])[completed[0].pk]
 
     assert isinstance(result, OrderError) and result.message == "Incorrect order ID"
     assert not Refill.objects.exists()
 
 
-def test_refill_status_moves_to_completed_or_rejected(customer, completed, simulator):
-    refills = [refill_request(user=customer, order=order) for order in completed[:2]]
+def test_refill_status_moves_to_completed_or_rejected(alice, completed, simulator):
+    refills = [refill_request(user=alice, order=order) for order in completed[:2]]
     refills_submit(refill_ids=[r.pk for r in refills])
     for refill, outcome in zip(refills, ["Completed", "Rejected"], strict=True):
         simulator.simulator.refills[int(reload(refill).upstream_id)].outcome = outcome
@@ -133,8 +126,8 @@ def test_refill_status_moves_to_completed_or_rejected(customer, completed, simul
     assert refill_problem(order=Order.objects.select_related("service").get(pk=completed[0].pk)) is None
 
 
-def test_a_refill_the_provider_no_longer_knows_keeps_its_error(customer, completed, simulator):
-    refill = refill_request(user=customer, order=completed[0])
+def test_a_refill_the_provider_no_longer_knows_keeps_its_error(alice, completed, simulator):
+    refill = refill_request(user=alice, order=completed[0])
     refills_submit(refill_ids=[refill.pk])
     Refill.objects.filter(pk=refill.pk).update(upstream_id="424242", next_check_at=None)
 
@@ -144,10 +137,10 @@ def test_a_refill_the_provider_no_longer_knows_keeps_its_error(customer, complet
 
 
 @pytest.mark.parametrize("fault", ["timeout", "reset", "http500"])
-def test_an_ambiguous_refill_answer_needs_review_and_is_never_resent(customer, completed, simulator, fault):
+def test_an_ambiguous_refill_answer_needs_review_and_is_never_resent(alice, completed, simulator, fault):
     simulator.simulator.config.hang_seconds = 3
     simulator.simulator.inject(fault, action="refill")
-    refill = refill_request(user=customer, order=completed[0])
+    refill = refill_request(user=alice, order=completed[0])
 
     refills_submit(refill_ids=[refill.pk])
     refills_submit(refill_ids=[refill.pk])
@@ -156,9 +149,9 @@ def test_an_ambiguous_refill_answer_needs_review_and_is_never_resent(customer, c
     assert len(simulator.simulator.refills) == (0 if fault == "http500" else 1)
 
 
-def test_a_rejected_refill_request_shows_the_providers_reason(customer, completed, simulator):
+def test_a_rejected_refill_request_shows_the_providers_reason(alice, completed, simulator):
     simulator.simulator.inject("error", action="refill")
-    refill = refill_request(user=customer, order=completed[0])
+    refill = refill_request(user=alice, order=completed[0])
 
     refills_submit(refill_ids=[refill.pk])
 
@@ -166,10 +159,10 @@ def test_a_rejected_refill_request_shows_the_providers_reason(customer, complete
     assert refill_problem(order=Order.objects.select_related("service").get(pk=completed[0].pk)) is None
 
 
-def test_the_task_retries_an_unreachable_provider_then_fails_the_refill(customer, completed):
+def test_the_task_retries_an_unreachable_provider_then_fails_the_refill(alice, completed):
     from catalog.models import Provider
 
-    refill = refill_request(user=customer, order=completed[0])
+    refill = refill_request(user=alice, order=completed[0])
     Provider.objects.update(api_url="http://127.0.0.1:9/api/v2")
 
     refills_submit_task.apply(args=[[refill.pk]])  # eagerly: the retries run inline
@@ -180,19 +173,20 @@ def test_the_task_retries_an_unreachable_provider_then_fails_the_refill(customer
     )
 
 
-def test_only_one_open_refill_per_order_even_past_the_python_check(customer, completed):
+def test_only_one_open_refill_per_order_even_past_the_python_check(alice, completed):
     from django.db import IntegrityError, transaction
 
-    refill_request(user=customer, order=completed[0])
+    refill_request(user=alice, order=completed[0])
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Refill.objects.create(order=completed[0], user=customer)
+        Refill.objects.create(order=completed[0], user=alice)
 
 
-def test_a_refill_stuck_in_submitting_goes_to_review_and_can_then_be_closed(customer, completed):
-    from orders.refills import refill_mark_rejected, refills_sweep
+def test_a_refill_stuck_in_submitting_goes_to_review_and_can_then_be_closed(alice, completed):
+    from orders.operators import refill_mark_rejected
+    from orders.sweeper import refills_sweep
 
-    refill = refill_request(user=customer, order=completed[0])
+    refill = refill_request(user=alice, order=completed[0])
     Refill.objects.filter(pk=refill.pk).update(
         status=RefillStatus.SUBMITTING, submitted_at=timezone.now() - timedelta(hours=1)
     )
@@ -201,3 +195,45 @@ def test_a_refill_stuck_in_submitting_goes_to_review_and_can_then_be_closed(cust
     assert reload(refill).status == RefillStatus.NEEDS_REVIEW
     assert refill_mark_rejected(refill=refill) is True
     assert refill_problem(order=Order.objects.select_related("service").get(pk=completed[0].pk)) is None
+
+
+def test_every_move_of_a_refill_is_in_its_history_in_admin_and_on_the_orders_timeline(
+    alice, alice_client, staff_client, completed, simulator
+):
+    refill = refill_request(user=alice, order=completed[0])
+    refills_submit(refill_ids=[refill.pk])
+    simulator.simulator.refills[int(reload(refill).upstream_id)].outcome = "Completed"
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
+    Refill.objects.update(next_check_at=None)
+    refills_poll()
+
+    history = list(reload(refill).events.values_list("old_status", "new_status", "source"))
+    assert history == [
+        ("", "queued", "customer"),
+        ("queued", "submitting", "submission"),
+        ("submitting", "pending", "submission"),
+        ("pending", "completed", "poll"),
+    ]
+    admin = staff_client.get(f"/admin/orders/refill/{refill.pk}/change/").content.decode()
+    assert admin.count('<td class="field-new_status">') == 4 and "Polling" in admin
+    timeline = alice_client.get(completed[0].get_absolute_url()).content.decode()
+    assert f"Refill {refill.pk}: Queued" in timeline and f"Refill {refill.pk}: Completed" in timeline
+
+
+def test_poll_refills_all_checks_refills_not_yet_due(alice, completed, simulator):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    refill = refill_request(user=alice, order=completed[0])
+    refills_submit(refill_ids=[refill.pk])  # first check in REFILL_FIRST_CHECK_AFTER: not due yet
+    plain, everything = StringIO(), StringIO()
+
+    call_command("poll_refills", stdout=plain)
+    call_command("poll_refills", "--all", stdout=everything)
+
+    assert plain.getvalue().startswith("0 refills checked")
+    assert (
+        everything.getvalue()
+        == "1 refills checked, 0 changed, 0 errors, 1 status calls; 0 of them were due.\n"
+    )

@@ -1,0 +1,53 @@
+"""Refunds of orders, decided in one place: what an order is owed back, and the one call to the wallet.
+
+Only orders/moves.py calls in here, in the transaction of the move that earns the refund: whichever worker
+wins the move is the only one that refunds, and the ledger allows one refund per order besides.
+"""
+
+from decimal import Decimal
+
+from catalog.pricing import partial_refund
+from reseller.wallet.models import LedgerEntry
+from reseller.wallet.services import Move as WalletMove
+from reseller.wallet.services import wallet_moves
+
+from .models import Order, Status
+
+ZERO = Decimal(0)
+
+
+def refund_owed(order: Order) -> Decimal:
+    """What the customer gets back for the order as it now stands (its status and the provider's last
+    answer): all of it when it was canceled or never placed (failed), the undelivered share of a partial
+    one (`charge x remains / quantity`, rounded down), else nothing. An order that shows a refund already
+    is owed nothing more: a replayed answer never pays twice."""
+    if order.refund:
+        return ZERO
+    if order.status in (Status.CANCELED, Status.FAILED):
+        return order.charge
+    if order.status == Status.PARTIAL:
+        return partial_refund(charge=order.charge, remains=order.remains or 0, quantity=order.quantity)
+    return ZERO
+
+
+def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
+    """Pays the refunds through the wallet, all or none, in a constant number of queries (a polling batch
+    refunds hundreds of orders at once). The orders' `user` should be loaded with them."""
+    wallet_moves(
+        moves=[
+            WalletMove(
+                user=order.user,
+                amount=amount,
+                kind=LedgerEntry.Kind.REFUND,
+                order_id=order.pk,
+                note=_note(order),
+            )
+            for order, amount in refunds
+            if amount > 0
+        ]
+    )
+
+
+def _note(order: Order) -> str:
+    undelivered = order.remains if order.status == Status.PARTIAL else order.quantity
+    return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"

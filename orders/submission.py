@@ -1,0 +1,113 @@
+"""Placing a queued order upstream, exactly once.
+
+The order is claimed (queued -> submitting) and the claim committed before the HTTP call, so a second run
+(or a task redelivered after a crash) finds it claimed and does nothing. Only an answer that proves the
+provider never got the request sends it back to the queue; one that may hide a placed order sends it to
+review, and nothing resends it.
+"""
+
+import enum
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog import upstream
+from catalog.protocol import ServiceType
+from catalog.service_types import TYPES
+from catalog.services import provider_client
+
+from .models import Order, Source, Status
+from .moves import order_move, orders_note
+
+log = logging.getLogger(__name__)
+UNREACHABLE_REASON = "The provider could not be reached. Your balance was refunded."
+
+
+class Outcome(enum.Enum):
+    SKIPPED = "skipped"  # another run had claimed it, or it was no longer queued
+    PLACED = "placed"
+    REJECTED = "rejected"
+    UNREACHABLE = "unreachable"
+    AMBIGUOUS = "ambiguous"
+
+
+def order_submit(*, order_id: int) -> Outcome:
+    """Places a queued order upstream, once; says how it went."""
+    order = Order.objects.select_related("service", "provider", "user").get(pk=order_id)
+    if order.status != Status.QUEUED:
+        return Outcome.SKIPPED
+    claimed = order_move(
+        order,
+        Status.SUBMITTING,
+        source=Source.SUBMISSION,
+        submitted_at=timezone.now(),
+        submit_attempts=order.submit_attempts + 1,
+    )
+    if not claimed:
+        return Outcome.SKIPPED
+    try:
+        upstream_id = provider_client(provider=order.provider).add(
+            service=order.service.upstream_id, **_add_fields(order)
+        )
+    except upstream.Rejected as exc:
+        order_move(order, Status.FAILED, source=Source.SUBMISSION, note=str(exc), error=str(exc)[:500])
+        return Outcome.REJECTED
+    except upstream.Unreachable as exc:
+        note = f"Provider unreachable, will retry: {exc}"
+        order_move(order, Status.QUEUED, source=Source.SUBMISSION, note=note)
+        return Outcome.UNREACHABLE
+    except upstream.Ambiguous as exc:
+        _to_review(order, f"The provider's answer was lost ({exc}); the order may exist upstream.")
+        return Outcome.AMBIGUOUS
+    try:
+        with transaction.atomic():
+            moved = order_move(
+                order,
+                Status.PENDING,
+                source=Source.SUBMISSION,
+                note=f"Upstream order {upstream_id}",
+                upstream_id=upstream_id,
+                next_check_at=timezone.now() + timedelta(seconds=settings.ORDER_FIRST_CHECK_AFTER),
+            )
+    except IntegrityError:
+        _to_review(order, f"The provider answered order id {upstream_id}, which another order already has.")
+        return Outcome.AMBIGUOUS
+    if not moved:
+        _keep_lost_upstream_id(order, upstream_id)
+        return Outcome.AMBIGUOUS
+    return Outcome.PLACED
+
+
+def order_fail_unreachable(*, order_id: int) -> bool:
+    """After the last retry: the provider never got the order, so fail it (which refunds everything)."""
+    order = Order.objects.select_related("user").get(pk=order_id)
+    if order.status != Status.QUEUED:
+        return False
+    return order_move(
+        order, Status.FAILED, source=Source.SUBMISSION, note=UNREACHABLE_REASON, error=UNREACHABLE_REASON
+    )
+
+
+def _add_fields(order: Order) -> dict:
+    """The fields `add` sends for the order's service type (as Default for a type no longer sold)."""
+    rule = order.service.type_rule or TYPES[ServiceType.DEFAULT]
+    return {name: getattr(order, name) for name in rule.upstream_fields}
+
+
+def _to_review(order: Order, reason: str) -> None:
+    order_move(order, Status.NEEDS_REVIEW, source=Source.SUBMISSION, note=reason, review_reason=reason[:500])
+    log.warning("order %s needs review: %s", order.pk, reason)
+
+
+def _keep_lost_upstream_id(order: Order, upstream_id: str) -> None:
+    """The order left `submitting` while its `add` was in flight (the sweeper gave up on it): the provider
+    has it anyway. Its id must not be lost, or we pay for an order nobody follows."""
+    current = Order.objects.get(pk=order.pk)
+    note = f"Upstream order {upstream_id} was placed while the order was {current.get_status_display()}."
+    log.error("order %s: %s", order.pk, note)
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk, upstream_id="").update(upstream_id=upstream_id)
+        orders_note(orders=[current], note=note, source=Source.SUBMISSION)

@@ -1,0 +1,73 @@
+"""What many tests do: place orders through the real services, let the simulator finish them, read back,
+race threads against each other."""
+
+import threading
+
+from django.db import connections
+
+from orders.models import Order, Status
+from orders.placement import order_place
+from orders.polling import orders_poll
+from orders.submission import order_submit
+
+LINK = "https://instagram.com/p/abc"
+
+
+def place(user, service, *, count=1, quantity=None):
+    """Orders placed and submitted upstream (pending there); `finish` takes them to a final status."""
+    orders = []
+    for _ in range(count):
+        order = order_place(user=user, service=service, link=LINK, quantity=quantity or service.min_quantity)
+        order_submit(order_id=order.pk)
+        orders.append(Order.objects.get(pk=order.pk))
+    return orders
+
+
+def set_outcome(simulator, order, outcome, remains=0):
+    """How the simulator will finish this order upstream."""
+    placed = simulator.simulator.orders[int(reload(order).upstream_id)]
+    placed.outcome, placed.final_remains = outcome, remains
+
+
+def finish(simulator, orders, outcome="Completed", remains=0):
+    """The orders finished upstream as `outcome` and polled: they come back final, refunded if owed."""
+    for order in orders:
+        set_outcome(simulator, order, outcome, remains)
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
+    orders_poll(order_ids=[o.pk for o in orders])
+    finished = list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
+    assert all(o.status == Status(outcome.lower()) for o in finished)
+    return finished
+
+
+def balance_of(user):
+    from reseller.wallet.selectors import wallet_balance
+
+    return wallet_balance(user=user)
+
+
+def reload(row):
+    return type(row).objects.get(pk=row.pk)
+
+
+def run_together(count, work):
+    """Runs `work(i)` in `count` threads released at once; returns what each returned or raised."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

@@ -1,0 +1,303 @@
+"""Settings: .env read before anything else, no side effects on import, every interval from the environment.
+
+Each test imports the settings in a fresh subprocess with a clean environment and its own var/ folder, so
+neither this test run's settings nor a `make run` in the same checkout can leak in.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EVERY = {
+    "ORDER_POLL_EVERY": "poll-orders",
+    "ORDER_SWEEP_EVERY": "sweep-orders",
+    "REFILL_POLL_EVERY": "poll-refills",
+}
+INTERVALS = [
+    "ORDER_POLL_EVERY",
+    "ORDER_POLL_INTERVAL",
+    "ORDER_FIRST_CHECK_AFTER",
+    "ORDER_SWEEP_EVERY",
+    "ORDER_SUBMIT_STUCK_AFTER",
+    "ORDER_REQUEUE_AFTER",
+    "REFILL_POLL_EVERY",
+    "REFILL_POLL_INTERVAL",
+    "REFILL_FIRST_CHECK_AFTER",
+    "REFILL_SUBMIT_STUCK_AFTER",
+]
+# What the panel did before these were settings (the beat entries were hard-coded).
+TODAY = {
+    "ORDER_POLL_EVERY": 60,
+    "ORDER_POLL_INTERVAL": 60,
+    "ORDER_FIRST_CHECK_AFTER": 60,
+    "ORDER_SWEEP_EVERY": 120,
+    "ORDER_SUBMIT_STUCK_AFTER": 300,
+    "ORDER_REQUEUE_AFTER": 900,
+    "REFILL_POLL_EVERY": 120,
+    "REFILL_POLL_INTERVAL": 300,
+    "REFILL_FIRST_CHECK_AFTER": 300,
+    "REFILL_SUBMIT_STUCK_AFTER": 300,
+}
+TODAY_BEAT = {
+    "poll-orders": {"schedule": 60, "expires": 55},
+    "sweep-orders": {"schedule": 120, "expires": 110},
+    "poll-refills": {"schedule": 120, "expires": 110},
+}
+
+# Prints what beat would run: Celery's own view of the schedule, loaded from the Django settings.
+PRINT_BEAT = (
+    "import json; from reseller.celery import app; s = app.conf.beat_schedule; "
+    "print(json.dumps({k: {'schedule': s[k]['schedule'], 'expires': s[k]['options']['expires']} "
+    f"for k in {sorted(EVERY.values())!r}}}))"
+)
+PRINT_INTERVALS = (
+    "import json; from django.conf import settings as s; "
+    f"print(json.dumps({{n: getattr(s, n) for n in {INTERVALS!r}}}))"
+)
+
+
+@pytest.fixture
+def run(tmp_path):
+    """run(code, **env) runs `python -c code` from the checkout with only the given settings in its
+    environment: no .env of the checkout (an empty one instead), var/ in tmp_path/var, DEBUG on."""
+    empty_env_file = tmp_path / "empty.env"
+    empty_env_file.write_text("")
+
+    def run(code, **env):
+        clean = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "RESELLER_", "CELERY_", "ORDER_", "REFILL_"))
+            and k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"}
+        }
+        clean.update(
+            DEBUG="true",
+            DJANGO_SETTINGS_MODULE="reseller.settings",
+            RESELLER_ENV_FILE=str(empty_env_file),
+            RESELLER_VAR_DIR=str(tmp_path / "var"),
+        )
+        clean.update(env)
+        clean = {k: v for k, v in clean.items() if v is not None}  # None: leave the variable unset
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
+def output(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# .env
+
+
+def test_var_dir_given_only_in_the_env_file_is_honoured(run, tmp_path):
+    var = tmp_path / "var-from-dotenv"
+    env_file = tmp_path / "panel.env"
+    env_file.write_text(f"RESELLER_VAR_DIR={var}\n")
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps([str(s.VAR_DIR), "
+        "s.DATABASES['default']['NAME'], s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'], "
+        "s.CELERY_BEAT_SCHEDULE_FILENAME]))"
+    )
+
+    result = run(code, RESELLER_ENV_FILE=str(env_file), RESELLER_VAR_DIR=None)
+
+    assert output(result) == [
+        str(var),
+        str(var / "reseller.sqlite3"),
+        str(var / "broker"),
+        str(var / "celerybeat-schedule"),
+    ]
+
+
+def test_the_environment_wins_over_the_env_file(run, tmp_path):
+    env_file = tmp_path / "panel.env"
+    env_file.write_text(f"RESELLER_VAR_DIR={tmp_path / 'from-file'}\nORDER_SWEEP_EVERY=30\n")
+
+    result = run(PRINT_INTERVALS, RESELLER_ENV_FILE=str(env_file), ORDER_SWEEP_EVERY="45")
+    var = run("from django.conf import settings as s; print(s.VAR_DIR)", RESELLER_ENV_FILE=str(env_file))
+
+    assert output(result)["ORDER_SWEEP_EVERY"] == 45
+    assert var.stdout.strip() == str(tmp_path / "var")
+
+
+def test_an_env_file_named_but_missing_stops_start_up(run, tmp_path):
+    result = run("import reseller.settings", RESELLER_ENV_FILE=str(tmp_path / "typo.env"))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: RESELLER_ENV_FILE names" in result.stderr
+    assert "typo.env" in result.stderr
+
+
+# No side effects on import; the broker's folders at start-up
+
+
+@pytest.mark.parametrize("module", ["reseller.settings", "reseller.settings_test"])
+def test_importing_the_settings_creates_no_folder(run, tmp_path, module):
+    result = run(
+        f"import {module} as s; print(s.CELERY_BROKER_URL, sorted(s.CELERY_BROKER_TRANSPORT_OPTIONS))"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("filesystem://")  # the broker that used to create its folders on import
+    assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "folders"),
+    [
+        ("reseller.settings", ["broker", "broker-control", "broker-processed"]),
+        ("reseller.settings_test", ["test-broker", "test-broker-control"]),
+    ],
+)
+def test_django_setup_creates_the_filesystem_brokers_folders_and_the_broker_works(
+    run, tmp_path, module, folders
+):
+    code = (
+        "import django; django.setup()\n"
+        "from reseller.celery import app\n"
+        "with app.connection_for_write() as conn:\n"
+        "    queue = conn.SimpleQueue('settings-test')\n"
+        "    queue.put({'hello': 'broker'})\n"
+        "    message = queue.get(timeout=5)\n"
+        "    message.ack()\n"
+        "    print(message.payload['hello'])\n"
+    )
+
+    result = run(code, DJANGO_SETTINGS_MODULE=module)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "broker"
+    assert sorted(p.name for p in (tmp_path / "var").iterdir()) == folders
+
+
+def test_celery_worker_and_beat_start_up_create_the_brokers_folders(run, tmp_path):
+    # What `celery -A reseller worker` and `beat` do before consuming or publishing: Celery's Django fixup
+    # runs django.setup() when the default modules are imported.
+    result = run("from reseller.celery import app; app.loader.import_default_modules()")
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "var").iterdir()) == [
+        "broker",
+        "broker-control",
+        "broker-processed",
+    ]
+
+
+def test_another_broker_gets_no_folders(run, tmp_path):
+    result = run("import django; django.setup()", CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+# Intervals
+
+
+def test_the_default_intervals_are_todays_behaviour(run):
+    assert output(run(PRINT_INTERVALS)) == TODAY
+    assert output(run(PRINT_BEAT)) == TODAY_BEAT
+
+
+def test_an_empty_interval_means_its_default(run):
+    # docker compose passes ${ORDER_SWEEP_EVERY:-} as an empty string when it is unset.
+    assert output(run(PRINT_INTERVALS, ORDER_SWEEP_EVERY="", REFILL_POLL_INTERVAL=" ")) == TODAY
+
+
+@pytest.mark.parametrize(("name", "entry"), sorted(EVERY.items()))
+def test_each_every_setting_drives_its_beat_entry_and_its_expiry(run, name, entry):
+    beat = output(run(PRINT_BEAT, **{name: "30"}))
+
+    assert beat[entry] == {"schedule": 30, "expires": 28}
+    assert {k: v for k, v in beat.items() if k != entry} == {
+        k: v for k, v in TODAY_BEAT.items() if k != entry
+    }
+
+
+@pytest.mark.parametrize(("every", "expires"), [(1, 1), (2, 1), (12, 11), (300, 275), (3600, 3300)])
+def test_a_beat_entry_expires_before_the_next_one_is_sent(run, every, expires):
+    beat = output(run(PRINT_BEAT, ORDER_SWEEP_EVERY=str(every)))
+
+    assert beat["sweep-orders"] == {"schedule": every, "expires": expires}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"ORDER_POLL_INTERVAL": "45"}, {"ORDER_POLL_INTERVAL": 45, "ORDER_FIRST_CHECK_AFTER": 45}),
+        (
+            {"ORDER_POLL_INTERVAL": "45", "ORDER_FIRST_CHECK_AFTER": "5"},
+            {"ORDER_POLL_INTERVAL": 45, "ORDER_FIRST_CHECK_AFTER": 5},
+        ),
+        ({"REFILL_POLL_INTERVAL": "200"}, {"REFILL_POLL_INTERVAL": 200, "REFILL_FIRST_CHECK_AFTER": 200}),
+        (
+            {"ORDER_SUBMIT_STUCK_AFTER": "100"},
+            {"ORDER_SUBMIT_STUCK_AFTER": 100, "REFILL_SUBMIT_STUCK_AFTER": 100},
+        ),
+        (
+            {"ORDER_SUBMIT_STUCK_AFTER": "100", "REFILL_SUBMIT_STUCK_AFTER": "600"},
+            {"ORDER_SUBMIT_STUCK_AFTER": 100, "REFILL_SUBMIT_STUCK_AFTER": 600},
+        ),
+        ({"ORDER_REQUEUE_AFTER": "1800"}, {"ORDER_REQUEUE_AFTER": 1800}),
+    ],
+)
+def test_intervals_follow_the_environment_and_derived_defaults_follow_their_source(run, env, expected):
+    assert output(run(PRINT_INTERVALS, **env)) == {**TODAY, **expected}
+
+
+def test_a_bad_interval_stops_start_up_with_a_clear_message(run):
+    result = run(
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(['manage.py', 'check'])",
+        ORDER_SWEEP_EVERY="abc",
+    )
+
+    assert result.returncode != 0
+    assert (
+        "django.core.exceptions.ImproperlyConfigured: "
+        "ORDER_SWEEP_EVERY must be a positive whole number of seconds, not 'abc'."
+    ) in result.stderr
+
+
+# Between two checks (and before the first) 0 means "at every sweep"; a schedule or a timeout of 0 is no
+# interval at all.
+MAY_BE_ZERO = {
+    "ORDER_POLL_INTERVAL",
+    "ORDER_FIRST_CHECK_AFTER",
+    "REFILL_POLL_INTERVAL",
+    "REFILL_FIRST_CHECK_AFTER",
+}
+
+
+@pytest.mark.parametrize("name", INTERVALS)
+def test_every_interval_is_checked_and_named_when_bad(run, name):
+    result = run("import reseller.settings", **{name: "abc"})
+
+    what = "a whole number" if name in MAY_BE_ZERO else "a positive whole number"
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} must be {what} of seconds, not 'abc'." in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(MAY_BE_ZERO))
+def test_checks_may_be_asked_for_at_every_sweep(run, name):
+    result = run(f"from reseller import settings; print(settings.{name})", **{name: "0"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "1e3", "60s", "1_000"])
+def test_only_a_positive_whole_number_of_seconds_is_an_interval(run, value):
+    result = run("import reseller.settings", ORDER_SWEEP_EVERY=value)
+
+    assert result.returncode != 0
+    assert f"ORDER_SWEEP_EVERY must be a positive whole number of seconds, not {value!r}." in result.stderr
