@@ -75,6 +75,17 @@ def synced(provider):
     return provider
 
 
+@pytest.fixture
+def eager_celery():
+    """Tasks run inline when queued (after commit), so a placed order reaches the simulator for real."""
+    from reseller.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 # People: Alice owns things; Charlie "should have no access to Alice's stuff". Both start with 100.
 
 

@@ -27,14 +27,3 @@ def alice(alice, client):
 def charlie(charlie, client):
     """Should have no access to Alice's stuff."""
     return Customer(client, charlie, api_key_rotate(user=charlie))
-
-
-@pytest.fixture
-def eager_celery():
-    """Tasks run inline when queued (after commit), so a placed order reaches the simulator for real."""
-    from reseller.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

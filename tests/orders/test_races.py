@@ -60,17 +60,6 @@ def pks(results):
     return [getattr(result, "pk", result) for result in results]
 
 
-@pytest.fixture
-def eager_celery():
-    """Tasks run inline when queued (after commit), so a placed order reaches the simulator for real."""
-    from reseller.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_one_order_form_submitted_many_times_at_once_places_and_charges_one_order(
