@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import NotSupportedError, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ def bulk_update(
     model = type(objs[0])
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
-        return _update_each(model, objs, fields, only_if, using)
+        raise NotSupportedError(f"bulk_update speaks PostgreSQL and SQLite, not {connection.vendor}")
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     checked = meta.get_field(only_if[0]) if only_if is not None else None
@@ -88,20 +88,6 @@ def bulk_update(
                 params,
             )
             written.update(pk for (pk,) in cursor.fetchall())
-    return written
-
-
-def _update_each(model, objs, fields, only_if, using) -> set[Any]:
-    """The portable fallback for other databases: one UPDATE per row."""
-    attnames = {name: model._meta.get_field(name).attname for name in fields}
-    field, expected = only_if if only_if is not None else (None, [None] * len(objs))
-    written = set()
-    for obj, value in zip(objs, expected, strict=True):
-        rows = model._base_manager.using(using).filter(pk=obj.pk)
-        if field is not None:
-            rows = rows.filter(**{field: value})
-        if rows.update(**{name: getattr(obj, attname) for name, attname in attnames.items()}):
-            written.add(obj.pk)
     return written
 
 

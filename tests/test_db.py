@@ -231,21 +231,8 @@ def test_the_answer_is_exactly_the_rows_written():
     assert not Order.objects.filter(pk=gone.pk).exists()
 
 
-def by_statement(objs, fields, only_if):
-    return bulk_update(objs, fields, only_if=only_if)
-
-
-def row_by_row(objs, fields, only_if):
-    """The portable fallback for databases other than PostgreSQL and SQLite, run here on this one."""
-    return db._update_each(type(objs[0]), objs, fields, only_if, "default")
-
-
-WRITERS = pytest.mark.parametrize("write", [by_statement, row_by_row], ids=["one-statement", "row-by-row"])
-
-
 @pytest.mark.django_db
-@WRITERS
-def test_a_compare_and_swap_skips_the_rows_changed_since_they_were_loaded(write):
+def test_a_compare_and_swap_skips_the_rows_changed_since_they_were_loaded():
     """Two of four orders moved on under us: those keep what the other writer wrote and are left out of
     the answer; the other two are written. The checked column need not be one of those written."""
     rows = orders(4)
@@ -253,7 +240,7 @@ def test_a_compare_and_swap_skips_the_rows_changed_since_they_were_loaded(write)
     for row in rows:
         row.error = "from a stale poll"
 
-    written = write(rows, ["error"], ("status", [Status.QUEUED] * 4))
+    written = bulk_update(rows, ["error"], only_if=("status", [Status.QUEUED] * 4))
 
     assert written == {rows[0].pk, rows[2].pk}
     stored = Order.objects.in_bulk([row.pk for row in rows])
@@ -302,21 +289,13 @@ def test_a_compare_and_swap_over_several_statements_checks_each_row_against_its_
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "write",
-    [
-        by_statement,
-        row_by_row,
-    ],
-    ids=["one-statement", "row-by-row"],
-)
-def test_a_compare_and_swap_from_null_writes_the_rows_still_null(write):
+def test_a_compare_and_swap_from_null_writes_the_rows_still_null():
     """The docstring's promise, "written only while its row still holds values[i]", for NULL: a row
-    that still holds NULL, as expected, must be written, by the one statement as by the fallback."""
+    that still holds NULL, as expected, must be written."""
     (row,) = orders(1)
     row.next_check_at = datetime(2030, 1, 1, tzinfo=UTC)
 
-    assert write([row], ["next_check_at"], ("next_check_at", [None])) == {row.pk}
+    assert bulk_update([row], ["next_check_at"], only_if=("next_check_at", [None])) == {row.pk}
     assert Order.objects.get(pk=row.pk).next_check_at == datetime(2030, 1, 1, tzinfo=UTC)
 
 

@@ -10,33 +10,22 @@ from django.test.utils import CaptureQueriesContext
 from catalog.simulator import SimulatorConfig
 from catalog.upstream import Client
 from orders.models import Order, OrderEvent, Status
-from orders.placement import order_place
 from orders.polling import orders_poll
-from orders.submission import order_submit
 from reseller.wallet.models import LedgerEntry
 from tests.conftest import SIMULATOR_KEY
-from tests.helpers import balance_of, reload
+from tests.helpers import balance_of, place, reload, set_outcome
 
 LINK = "https://instagram.com/p/abc"
 
 
 def place_and_submit(alice, service, count, quantity=1000):
-    orders = []
-    for _ in range(count):
-        order = order_place(user=alice, service=service, link=LINK, quantity=quantity)
-        order_submit(order_id=order.pk)
-        orders.append(order)
+    orders = place(alice, service, count=count, quantity=quantity)
     Order.objects.update(next_check_at=None)  # due now
     return orders
 
 
 def finish(simulator):
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
-
-
-def set_outcome(simulator, order, outcome, remains):
-    placed = simulator.simulator.orders[int(reload(order).upstream_id)]
-    placed.outcome, placed.final_remains = outcome, remains
 
 
 @pytest.mark.django_db
