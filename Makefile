@@ -9,7 +9,7 @@ export WEB_PORT ?= 8000
 export SIMULATOR_PORT ?= 8001
 export SIMULATOR_KEY ?= demo-simulator-key
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After changing customer-facing strings: extract them into locale/vi/LC_MESSAGES/django.po, translate the
+# new entries there, then compile. Needs GNU gettext (apt-get install gettext); `make test` checks both.
+messages: install
+	DEBUG=true $(BIN)/python manage.py makemessages -l vi --no-location --ignore='tools/*' --ignore='tests/*'
+	DEBUG=true $(BIN)/python manage.py compilemessages -l vi --ignore='.venv'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import F
 
+from reseller.money import format_money, format_rate
+
 from . import upstream
 from .models import Category, Provider, Service
 from .services import (
@@ -72,7 +74,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "exchange_rate",
         "markup_percent",
         "is_active",
-        "balance",
+        "balance_shown",
         "last_sync_at",
         "last_sync_ok",
     ]
@@ -80,6 +82,10 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ["name", "api_url"]
     readonly_fields = ["balance", "balance_checked_at", "last_sync_at", "last_sync_ok", "last_sync_message"]
     actions = ["test_connection", "sync_now"]
+
+    @admin.display(description="last known balance", ordering="balance")
+    def balance_shown(self, provider):
+        return "-" if provider.balance is None else format_money(provider.balance, provider.currency)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -96,7 +102,8 @@ class ProviderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{provider.name}: {type(exc).__name__}: {exc}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"{provider.name}: connected, balance {balance.amount} {balance.currency}"
+                    request,
+                    f"{provider.name}: connected, balance {format_money(balance.amount, balance.currency)}",
                 )
 
     @admin.action(description="Sync services now", permissions=["change"])
@@ -141,8 +148,8 @@ class ServiceAdmin(admin.ModelAdmin):
         "provider",
         "category",
         "type",
-        "cost_rate",
-        "price_rate",
+        "cost_rate_display",
+        "price_rate_display",
         "margin_display",
         "min_quantity",
         "max_quantity",
@@ -155,7 +162,14 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "category"]
     list_per_page = 100
     actions = ["enable", "disable"]
-    readonly_fields = [*UPSTREAM_FIELDS, "cost_rate", "price_rate", "margin_display"]
+    readonly_fields = [
+        *UPSTREAM_FIELDS,
+        "cost_rate",
+        "price_rate",
+        "margin_display",
+        "completion_seconds",
+        "completion_sample",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "description", "category", "sort_order", "is_enabled", "refill_days"]}),
         (
@@ -166,16 +180,28 @@ class ServiceAdmin(admin.ModelAdmin):
             "Upstream (refreshed by every sync)",
             {"fields": UPSTREAM_FIELDS},
         ),
+        (
+            "Measured from our completed orders (hourly)",
+            {"fields": ["completion_seconds", "completion_sample"]},
+        ),
     ]
 
     def has_add_permission(self, request):
         return False  # services come from a provider's sync
 
+    @admin.display(description="cost per 1000", ordering="cost_rate")
+    def cost_rate_display(self, obj):
+        return format_rate(obj.cost_rate)
+
+    @admin.display(description="price per 1000", ordering="price_rate")
+    def price_rate_display(self, obj):
+        return format_rate(obj.price_rate)
+
     @admin.display(description="margin", ordering=F("price_rate") - F("cost_rate"))
     def margin_display(self, obj):
         if not obj.cost_rate:
-            return obj.margin
-        return f"{obj.margin} ({obj.margin / obj.cost_rate:.0%})"
+            return format_rate(obj.margin)
+        return f"{format_rate(obj.margin)} ({obj.margin / obj.cost_rate:.0%})"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

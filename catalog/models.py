@@ -1,5 +1,7 @@
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -113,6 +115,15 @@ class Service(models.Model):
     # Derived by catalog.pricing, in the panel currency per 1000
     cost_rate = models.DecimalField(**RATE_DIGITS, default=Decimal(0))
     price_rate = models.DecimalField("price per 1000", **RATE_DIGITS, default=Decimal(0))
+    # Measured from our own Completed orders of the last SERVICE_COMPLETION_DAYS (orders.stats, hourly)
+    completion_seconds = models.PositiveIntegerField(
+        "average completion (seconds)",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="From submission upstream to completion, over the orders counted in the sample.",
+    )
+    completion_sample = models.PositiveIntegerField("completed orders measured", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -156,3 +167,28 @@ class Service(models.Model):
     @property
     def margin(self) -> Decimal:
         return self.price_rate - self.cost_rate
+
+    @property
+    def completion_time(self) -> timedelta | None:
+        """How long its orders take, on average; None until enough of them completed to say."""
+        if self.completion_seconds is None or self.completion_sample < settings.SERVICE_COMPLETION_MIN_SAMPLE:
+            return None
+        return timedelta(seconds=self.completion_seconds)
+
+
+class FavouriteService(models.Model):
+    """A service a customer starred, to find it again among thousands."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_services"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="one_favourite_per_user_and_service")
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.service}"

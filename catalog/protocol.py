@@ -24,7 +24,10 @@ INCORRECT_ORDER_ID = "Incorrect order ID"
 INCORRECT_LINK = "Incorrect link"
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 REFILL_NOT_FOUND = "Refill not found"
+ACTIVE_ORDER_WITH_LINK = "You have active order with this link. Please wait until order being completed."
 CANCEL_NOT_ACCEPTED = "Cancel was not accepted"
+# Ours, in the same style: an `add` of a Custom Comments service without any comments.
+COMMENTS_REQUIRED = "Comments are required: one per line"
 
 
 def quantity_below_min(minimum: int) -> str:
@@ -33,6 +36,26 @@ def quantity_below_min(minimum: int) -> str:
 
 def quantity_above_max(maximum: int) -> str:
     return f"Quantity more than maximum {maximum}"
+
+
+def _folded_error(text: str) -> str:
+    return " ".join(text.split()).casefold().rstrip(".! ")
+
+
+def error_is(text: Any, known: str) -> bool:
+    """Whether a provider's error text is the known one, compared without regard to case, spacing or a
+    final full stop ("incorrect link." is Incorrect link)."""
+    return isinstance(text, str) and _folded_error(text) == _folded_error(known)
+
+
+def is_quantity_limit_error(text: Any) -> bool:
+    """Whether a provider's error text is "Quantity less than minimal N" or "Quantity more than maximum N"."""
+    if not isinstance(text, str):
+        return False
+    limits = "|".join(
+        re.escape(_folded_error(say(0)[:-1])) for say in (quantity_below_min, quantity_above_max)
+    )
+    return re.fullmatch(rf"(?:{limits})\s*\d+", _folded_error(text)) is not None
 
 
 class OrderStatus(StrEnum):

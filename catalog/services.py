@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import pricing, upstream
-from .models import Category, Provider, Service
+from .models import Category, FavouriteService, Provider, Service
 
 PRICE_FIELDS = ["cost_rate", "price_rate"]
 
@@ -117,3 +117,21 @@ def provider_create(
         ) from None
     provider.save()
     return provider
+
+
+def favourite_set(*, user, service: Service, favourite: bool) -> bool:
+    """Stars or unstars a service for this customer; returns whether it is a favourite now. Saying the same
+    twice (a double click, a resent form) changes nothing: the unique constraint keeps one row at most."""
+    if favourite:
+        FavouriteService.objects.get_or_create(user=user, service=service)
+    else:
+        FavouriteService.objects.filter(user=user, service=service).delete()
+    return favourite
+
+
+def favourite_toggle(*, user, service: Service) -> bool:
+    """Stars the service if it is not a favourite yet, else unstars it; returns whether it is one now."""
+    deleted, _ = FavouriteService.objects.filter(user=user, service=service).delete()
+    if deleted:
+        return False
+    return favourite_set(user=user, service=service, favourite=True)

@@ -6,4 +6,5 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.service_list, name="service_list"),
+    path("<int:pk>/favourite/", views.favourite, name="favourite"),  # /services/<pk>/favourite/
 ]

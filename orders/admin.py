@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 
+from reseller.money import format_money
+
 from .errors import OrderError
 from .models import Order, OrderEvent, Refill, RefillEvent, Status
 from .operators import (
@@ -57,8 +59,8 @@ class OrderAdmin(admin.ModelAdmin):
         "provider",
         "status",
         "quantity",
-        "charge",
-        "refund",
+        "charge_display",
+        "refund_display",
         "cost_display",
         "profit_display",
         "upstream_id",
@@ -117,13 +119,21 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="charge", ordering="charge")
+    def charge_display(self, obj):
+        return format_money(obj.charge)
+
+    @admin.display(description="refund", ordering="refund")
+    def refund_display(self, obj):
+        return format_money(obj.refund)
+
     @admin.display(description="cost")
     def cost_display(self, obj):
-        return obj.actual_cost.quantize(obj.charge)
+        return format_money(obj.actual_cost)
 
     @admin.display(description="profit")
     def profit_display(self, obj):
-        return obj.profit.quantize(obj.charge)
+        return format_money(obj.profit)
 
     # Actions on many orders -------------------------------------------------------------------------------
 

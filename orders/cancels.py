@@ -3,23 +3,30 @@
 import logging
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog import protocol, upstream
 from catalog.services import provider_client
 from reseller.db import group_by
 
 from .errors import OrderError
-from .models import ACTIVE, Order, Source
+from .models import CANCEL_REFUSED_NOTE, CANCEL_REQUESTED_NOTE, Order, Source, Status
 from .moves import orders_note
 
 log = logging.getLogger(__name__)
 
 
 def cancel_problem(*, order: Order) -> str | None:
+    """Why this order cannot be canceled now, or None. Providers cancel only what they have not started
+    (protocol, part 2), so only Pending orders, once: a refusal is not asked again."""
     if not order.service.cancel:
-        return "This service cannot be canceled."
-    if order.status not in ACTIVE:
-        return "Only orders in progress at the provider can be canceled."
+        return _("This service cannot be canceled.")
+    if order.cancel_refusal:
+        return _("The provider refused to cancel this order.")
+    if order.cancel_requested_at is not None:
+        return _("A cancel was already requested; the refund follows once the provider confirms it.")
+    if order.status != Status.PENDING:
+        return _("Only orders still pending at the provider can be canceled.")
     return None
 
 
@@ -46,17 +53,26 @@ def _cancel_upstream(orders: list[Order]) -> dict[int, bool | OrderError]:
     except upstream.UpstreamError as exc:
         # The whole call failed: its reason concerns our account there (a key, a balance), not this order.
         log.warning("cancel of %d orders failed upstream: %s", len(orders), exc)
-        reason = "The cancel could not be confirmed by the provider; try again later."
+        reason = _("The cancel could not be confirmed by the provider; try again later.")
         return {order.pk: OrderError(reason, code="cancel") for order in orders}
-    results, accepted = {}, []
+    results, accepted, refused = {}, [], {}
     for upstream_id, order in by_upstream.items():
         answer = answers.get(upstream_id)
         if answer is True:
             results[order.pk] = True
             accepted.append(order)
         else:
-            results[order.pk] = OrderError(getattr(answer, "message", "The provider refused."), code="cancel")
+            # The provider's words go to the history (the operator's), a plain reason to the customer.
+            refused[order.pk] = getattr(answer, "message", "") or "refused"
+            results[order.pk] = OrderError(_("The provider refused to cancel this order."), code="cancel")
+    now = timezone.now()
     # Checked again at the next sweep: the refund comes when the provider says Canceled (or Partial).
-    Order.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=timezone.now())
-    orders_note(orders=accepted, note="Cancel requested", source=Source.CUSTOMER)
+    Order.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=now, cancel_requested_at=now)
+    for pk, reason in refused.items():
+        Order.objects.filter(pk=pk).update(cancel_refusal=reason[:300])
+    orders_note(orders=accepted, note=CANCEL_REQUESTED_NOTE, source=Source.CUSTOMER)
+    for order in orders:
+        if order.pk in refused:
+            note = f"{CANCEL_REFUSED_NOTE}: {refused[order.pk]}"
+            orders_note(orders=[order], note=note, source=Source.CUSTOMER)
     return results

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Service
 from reseller.params import whole_number
@@ -10,11 +11,11 @@ class OrderForm(forms.Form):
     """Parses the order form; the rules themselves live in services.order_validate."""
 
     category = forms.ModelChoiceField(
-        queryset=Category.objects.none(), required=False, empty_label="All categories"
+        queryset=Category.objects.none(), required=False, empty_label=_("All categories")
     )
-    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label="Choose a service")
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=_("Choose a service"))
     link = forms.CharField(max_length=4096, required=False)
-    quantity = forms.CharField(max_length=20, required=False)
+    quantity = forms.CharField(max_length=100, required=False)  # longer numbers: "at most ..."
     comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
     # One per form shown: a second submission of the same form returns the first order, never a second.
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
@@ -25,4 +26,4 @@ class OrderForm(forms.Form):
         category = self.data.get("category") if self.is_bound else self.initial.get("category")
         category_id = whole_number(category)
         self.fields["service"].queryset = sellable_services(category_id=category_id)
-        self.fields["service"].error_messages["invalid_choice"] = "This service is not available."
+        self.fields["service"].error_messages["invalid_choice"] = _("This service is not available.")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from catalog import protocol
 from catalog.models import Provider, Service
@@ -17,16 +18,38 @@ def new_public_id() -> str:
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    PARTIAL = "partial", "Partial"
-    CANCELED = "canceled", "Canceled"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+    PARTIAL = "partial", _("Partial")
+    CANCELED = "canceled", _("Canceled")
+    FAILED = "failed", _("Failed")
+
+
+# What a customer reads: our internal steps (queued, submitting, in review) are not theirs. The same
+# values and labels as Status, without those three.
+INTERNAL = (Status.QUEUED, Status.SUBMITTING, Status.NEEDS_REVIEW)
+CustomerStatus = models.TextChoices(
+    "CustomerStatus",
+    [(status.name, (status.value, status.label)) for status in Status if status not in INTERNAL],
+)
+
+
+CUSTOMER_STATUS = {
+    Status.QUEUED: CustomerStatus.PENDING,
+    Status.SUBMITTING: CustomerStatus.PENDING,
+    Status.NEEDS_REVIEW: CustomerStatus.PROCESSING,
+    **{status: CustomerStatus(status.value) for status in Status if status.value in CustomerStatus.values},
+}
+
+
+def statuses_shown_as(customer_status: str) -> list[str]:
+    """Our statuses a customer's status filter stands for."""
+    return sorted(status for status, shown in CUSTOMER_STATUS.items() if shown == customer_status)
 
 
 ACTIVE = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.PROCESSING})  # placed upstream, polled
@@ -56,15 +79,20 @@ FROM_UPSTREAM = {
 }
 
 
+# History notes a customer reads on their order's timeline (other notes are the operator's).
+CANCEL_REQUESTED_NOTE = "Cancel requested"
+CANCEL_REFUSED_NOTE = "Cancel refused"
+
+
 class Source(models.TextChoices):
     """Who made a move: every history row (an order's or a refill's) names one."""
 
-    PLACEMENT = "placement", "Placement"
-    SUBMISSION = "submission", "Submission"
-    POLL = "poll", "Polling"
-    SWEEPER = "sweeper", "Sweeper"
-    OPERATOR = "operator", "Operator"
-    CUSTOMER = "customer", "Customer"
+    PLACEMENT = "placement", _("Placement")
+    SUBMISSION = "submission", _("Submission")
+    POLL = "poll", _("Polling")
+    SWEEPER = "sweeper", _("Sweeper")
+    OPERATOR = "operator", _("Operator")
+    CUSTOMER = "customer", _("Customer")
 
 
 class Order(models.Model):
@@ -117,6 +145,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Cancels: asked once; a refusal by the provider is kept so the button is not offered again.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_refusal = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -162,6 +193,39 @@ class Order(models.Model):
         """Still changing: not final, or a refill under way. Its row keeps refreshing itself."""
         latest = self.latest_refill
         return not self.is_final or (latest is not None and latest.status in OPEN_REFILL)
+
+    @property
+    def customer_status(self) -> str:
+        return CUSTOMER_STATUS[self.status]
+
+    def get_customer_status_display(self) -> str:
+        return CustomerStatus(self.customer_status).label
+
+    @property
+    def delivered(self) -> int | None:
+        """How much the provider has delivered (quantity - remains; never below 0, never above the
+        quantity: an over-delivery shows as `over_delivered`); None until it says."""
+        if self.status == Status.COMPLETED:
+            return self.quantity
+        if self.remains is None:
+            return None
+        return min(max(self.quantity - self.remains, 0), self.quantity)
+
+    @property
+    def remains_shown(self) -> int | None:
+        """Remains as a customer reads them: never negative."""
+        return None if self.remains is None else max(self.remains, 0)
+
+    @property
+    def over_delivered(self) -> int:
+        return -self.remains if self.remains is not None and self.remains < 0 else 0
+
+    @property
+    def progress_percent(self) -> int:
+        delivered = self.delivered
+        if not delivered or not self.quantity:
+            return 0
+        return min(100, delivered * 100 // self.quantity)
 
     @property
     def paid(self):
@@ -210,14 +274,22 @@ class OrderEvent(HistoryRow):
 
 
 class RefillStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    REJECTED = "rejected", "Rejected"
-    FAILED = "failed", "Failed"  # the provider refused the request itself; the reason is in `error`
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")  # the provider refused the request itself; the reason is in `error`
+
+
+# What a customer reads of a refill: requested until the provider has it, then its status.
+CUSTOMER_REFILL_STATUS = {
+    RefillStatus.QUEUED: RefillStatus.PENDING,
+    RefillStatus.SUBMITTING: RefillStatus.PENDING,
+    RefillStatus.NEEDS_REVIEW: RefillStatus.IN_PROGRESS,
+}
 
 
 OPEN_REFILL = frozenset(
@@ -290,6 +362,9 @@ class Refill(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REFILL
+
+    def get_customer_status_display(self) -> str:
+        return RefillStatus(CUSTOMER_REFILL_STATUS.get(self.status, self.status)).label
 
 
 class RefillEvent(HistoryRow):

@@ -9,23 +9,30 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from catalog import protocol
 from catalog.models import Service
 from catalog.pricing import order_amount
 from catalog.service_types import Counting
 from catalog.services import service_rate_for
-from reseller.params import whole_number
+from reseller.money import format_money, format_number
+from reseller.params import integer
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import wallet_balance
 from reseller.wallet.services import InsufficientFunds, wallet_move
 
-from .errors import OrderError
+from .errors import OrderError, interpolate_lazy
 from .models import Order
 from .moves import order_created
 from .queue import order_submission_enqueue
 
 MAX_LINK = 2048
+# Numbers and amounts in messages, formatted when shown, in the language active then.
+lazy_number = lazy(format_number, str)
+lazy_money = lazy(format_money, str)
+BAD_LINK = _("Enter a valid http:// or https:// link.")
 
 
 def order_quote(*, user, service: Service, quantity: int) -> tuple[Decimal, Decimal]:
@@ -34,7 +41,9 @@ def order_quote(*, user, service: Service, quantity: int) -> tuple[Decimal, Deci
     try:
         return rate, order_amount(rate=rate, quantity=quantity, per=service.type_rule.per)
     except ValueError:
-        raise OrderError("The total is too large for one order.", code="quantity", field="quantity") from None
+        raise OrderError(
+            _("The total is too large for one order."), code="quantity", field="quantity"
+        ) from None
 
 
 def order_validate(
@@ -44,7 +53,7 @@ def order_validate(
     if service is None or not (
         service.is_enabled and service.is_sellable_type and service.provider.is_active
     ):
-        raise OrderError("This service is not available.", code="service", field="service")
+        raise OrderError(_("This service is not available."), code="service", field="service")
     link = _clean_link(link)
     quantity, comments = _clean_quantity(service, quantity, comments)
     return link, quantity, comments
@@ -57,11 +66,11 @@ def order_preview(*, user, service: Service, link: str, quantity, comments: str 
     preview["errors"] = order_problems(service=service, link=link, quantity=quantity, comments=comments)
     if not link:
         preview["errors"].pop("link", None)  # no complaint about a link not typed yet
-    preview["rate"], _ = order_quote(user=user, service=service, quantity=0)
+    preview["rate"] = order_quote(user=user, service=service, quantity=0)[0]
     if not {"quantity", "comments"} & preview["errors"].keys():
-        count, _ = order_quantity(service=service, quantity=quantity, comments=comments)
+        count = order_quantity(service=service, quantity=quantity, comments=comments)[0]
         try:
-            _, preview["total"] = order_quote(user=user, service=service, quantity=count)
+            preview["total"] = order_quote(user=user, service=service, quantity=count)[1]
         except OrderError as exc:
             preview["errors"][exc.field] = exc.message
         else:
@@ -86,46 +95,69 @@ def order_problems(*, service: Service, link: str, quantity, comments: str = "")
 def _clean_link(link: str) -> str:
     link = (link or "").strip()
     if any(ord(character) < 32 or ord(character) == 127 for character in link):
-        raise OrderError("Enter a valid http:// or https:// link.", code="link", field="link")
+        raise OrderError(BAD_LINK, code="link", field="link")
     if len(link) > MAX_LINK:
-        raise OrderError(
-            f"The link is too long (at most {MAX_LINK:,} characters).", code="link", field="link"
-        )
+        message = _("The link is too long (at most %(max)s characters).")
+        raise OrderError(interpolate_lazy(message, {"max": lazy_number(MAX_LINK)}), code="link", field="link")
     try:
         URLValidator(schemes=["http", "https"])(link)
     except ValidationError:
-        raise OrderError("Enter a valid http:// or https:// link.", code="link", field="link") from None
+        raise OrderError(BAD_LINK, code="link", field="link") from None
     return link
 
 
 def _clean_quantity(service: Service, quantity, comments: str) -> tuple[int, str]:
+    """The count within the service's limits. Codes: "min" and "max" (our API answers the protocol's
+    texts with the limit), "comments" when there are none, "quantity" for what is no count at all (a
+    negative number too: the customer is told the minimum, the API answers "Incorrect request")."""
     quantity, comments = order_quantity(service=service, quantity=quantity, comments=comments)
+    low, high = service.min_quantity, service.max_quantity
+    lines = service.type_rule.counting is Counting.LINES
     field = service.type_rule.count_field
-    if quantity < service.min_quantity:
-        raise OrderError(protocol.quantity_below_min(service.min_quantity), code="min", field=field)
-    if quantity > service.max_quantity:
-        raise OrderError(protocol.quantity_above_max(service.max_quantity), code="max", field=field)
+    if lines and quantity == 0:
+        raise OrderError(_("Enter the comments, one per line."), code="comments", field=field)
+    if quantity < low:
+        message = (
+            ngettext_lazy(
+                "Enter at least %(min)s comment, one per line.",
+                "Enter at least %(min)s comments, one per line.",
+                low,
+            )
+            if lines
+            else _("The quantity must be at least %(min)s.")
+        )
+        code = "min" if quantity >= 0 else "quantity"
+        raise OrderError(interpolate_lazy(message, {"min": lazy_number(low)}), code=code, field=field)
+    if quantity > high:
+        message = (
+            ngettext_lazy(
+                "Enter at most %(max)s comment, one per line.",
+                "Enter at most %(max)s comments, one per line.",
+                high,
+            )
+            if lines
+            else _("The quantity can be at most %(max)s.")
+        )
+        raise OrderError(interpolate_lazy(message, {"max": lazy_number(high)}), code="max", field=field)
     return quantity, comments
 
 
 def order_quantity(*, service: Service, quantity: int | str | None, comments: str = "") -> tuple[int, str]:
-    """(quantity, comments) as the service's type counts them: given, one per line, or one package."""
+    """(quantity, comments) as the service's type counts them: given, one per line, or one package. A
+    given quantity may be out of bounds (negative, huge): _clean_quantity says so. Raises OrderError."""
     counting = service.type_rule.counting
     if counting is Counting.LINES:
         if "\x00" in (comments or ""):
-            raise OrderError("Comments cannot contain control characters.", code="quantity", field="comments")
+            message = _("Comments cannot contain control characters.")
+            raise OrderError(message, code="quantity", field="comments")
         lines = [line.strip() for line in (comments or "").splitlines() if line.strip()]
         return len(lines), "\n".join(lines)
     if counting is Counting.ONE:
         return 1, ""
-    return _whole_number(quantity), ""
-
-
-def _whole_number(value) -> int:
-    number = whole_number(value, max_digits=12)
+    number = integer(quantity)
     if number is None:
-        raise OrderError("Quantity must be a whole number.", code="quantity", field="quantity")
-    return number
+        raise OrderError(_("Enter the quantity as a whole number."), code="quantity", field="quantity")
+    return number, ""
 
 
 def order_place(
@@ -152,7 +184,7 @@ def order_place(
     rate, charge = order_quote(user=user, service=service, quantity=quantity)
     cost = order_amount(rate=service.cost_rate, quantity=quantity, per=service.type_rule.per)
     if charge <= 0:
-        raise OrderError("This service has no price yet.", code="service", field="service")
+        raise OrderError(_("This service has no price yet."), code="service", field="service")
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -178,7 +210,9 @@ def order_place(
                 note=f"Order {order.pk}",
             )
     except InsufficientFunds as exc:
-        raise OrderError(str(exc), code="funds") from None
+        message = _("Insufficient funds: the balance is %(balance)s and this order costs %(charge)s.")
+        values = {"balance": lazy_money(exc.balance), "charge": lazy_money(-exc.amount)}
+        raise OrderError(interpolate_lazy(message, values), code="funds") from None
     except IntegrityError:
         if client_token:  # the same form, submitted twice at once: the other request placed it
             return Order.objects.get(user=user, client_token=client_token)

@@ -12,9 +12,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, ngettext
 
 from catalog import protocol, upstream
 from catalog.services import provider_client
+from reseller.accounts.notifications import REFILL_COMPLETED, customer_notify
 from reseller.db import bulk_update, claim_batches, due_now, group_by
 
 from .errors import OrderError
@@ -32,7 +35,7 @@ from .moves import Move, refills_created, refills_move
 from .queue import refills_submission_enqueue
 
 log = logging.getLogger(__name__)
-ALREADY_OPEN = "A refill of this order is already under way."
+ALREADY_OPEN = _("A refill of this order is already under way.")
 
 
 # Requests -------------------------------------------------------------------------------------------------
@@ -41,12 +44,16 @@ ALREADY_OPEN = "A refill of this order is already under way."
 def refill_problem(*, order: Order, now=None) -> str | None:
     """Why this order cannot be refilled now, or None. (Open refills are also refused by a constraint.)"""
     if not order.service.refill:
-        return "This service has no refill."
+        return _("This service has no refill.")
     if order.status != Status.COMPLETED:
-        return "Only completed orders can be refilled."
+        return _("Only completed orders can be refilled.")
     days = order.service.refill_days if order.service.refill_days is not None else settings.REFILL_WINDOW_DAYS
     if order.finished_at and order.finished_at + timedelta(days=days) < (now or timezone.now()):
-        return f"The refill window ({days} days after completion) has passed."
+        return ngettext(
+            "The refill window (%(days)d day after completion) has passed.",
+            "The refill window (%(days)d days after completion) has passed.",
+            days,
+        ) % {"days": days}
     if any(refill.is_open for refill in order.refills.all()):
         return ALREADY_OPEN
     return None
@@ -114,7 +121,7 @@ def refills_submit(*, refill_ids: list[int]) -> bool:
 
 def refills_fail_unreachable(*, refill_ids: list[int]) -> int:
     """After the last retry: the provider never got these requests."""
-    reason = "The provider could not be reached."
+    reason = gettext_noop("The provider could not be reached.")
     queued = Refill.objects.filter(pk__in=refill_ids, status=RefillStatus.QUEUED)
     moves = [
         Move(refill, RefillStatus.FAILED, Source.SUBMISSION, reason, changes={"error": reason})
@@ -235,5 +242,15 @@ def _poll_provider(refills: list[Refill], result: RefillPollResult) -> None:
             refill.poll_error, refill.updated_at = poll_error, now
             updated.append(refill)
     # A move is a compare-and-swap, so an operator's "mark rejected" meanwhile is never undone.
-    result.changed += len(refills_move(moves))
+    made = refills_move(moves)
+    result.changed += len(made)
+    for move in made:  # only the moves this sweep made: a second sweep finds nothing left to move
+        if move.to == RefillStatus.COMPLETED:
+            refill = move.row
+            context = {
+                "order_id": refill.order_id,
+                "order_public_id": refill.order.public_id,
+                "refill_id": refill.pk,
+            }
+            customer_notify(user_id=refill.user_id, kind=REFILL_COMPLETED, context=context)
     bulk_update(updated, ["poll_error", "updated_at"])

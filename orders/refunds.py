@@ -6,7 +6,10 @@ wins the move is the only one that refunds, and the ledger allows one refund per
 
 from decimal import Decimal
 
+from django.utils import translation
+
 from catalog.pricing import partial_refund
+from reseller.accounts.notifications import ORDER_REFUNDED, customer_notify
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import Move as WalletMove
 from reseller.wallet.services import wallet_moves
@@ -33,7 +36,7 @@ def refund_owed(order: Order) -> Decimal:
 def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
     """Pays the refunds through the wallet, all or none, in a constant number of queries (a polling batch
     refunds hundreds of orders at once). The orders' `user` should be loaded with them."""
-    wallet_moves(
+    entries = wallet_moves(
         moves=[
             WalletMove(
                 user=order.user,
@@ -46,8 +49,22 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
             if amount > 0
         ]
     )
+    # One email per refunded order, queued when the move's transaction commits.
+    orders = {order.pk: order for order, _ in refunds}
+    for entry in entries:
+        order = orders[entry.order_id]
+        context = {
+            "order_id": order.pk,
+            "order_public_id": order.public_id,
+            "amount": entry.amount,
+            "status": order.status,
+            "balance": entry.balance_after,
+        }
+        customer_notify(user_id=entry.user_id, kind=ORDER_REFUNDED, context=context)
 
 
 def _note(order: Order) -> str:
+    """The ledger row's note: stored, so in one language whatever the request's."""
     undelivered = order.remains if order.status == Status.PARTIAL else order.quantity
-    return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"
+    with translation.override("en"):
+        return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"

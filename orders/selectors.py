@@ -3,18 +3,30 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from catalog.models import Category, Service
 from catalog.service_types import SELLABLE_TYPES
 from reseller.params import whole_number
 
-from .models import Order, RefillEvent
+from .models import (
+    CANCEL_REFUSED_NOTE,
+    CANCEL_REQUESTED_NOTE,
+    CUSTOMER_REFILL_STATUS,
+    CUSTOMER_STATUS,
+    CustomerStatus,
+    Order,
+    RefillEvent,
+    RefillStatus,
+    Source,
+    statuses_shown_as,
+)
 
 
 def order_list_for_user(*, user, status: str = "", search: str = "") -> QuerySet[Order]:
     orders = Order.objects.filter(user=user).select_related("service").prefetch_related("refills")
     if status:
-        orders = orders.filter(status=status)
+        orders = orders.filter(status__in=statuses_shown_as(status))
     search = search.strip()
     if search:
         match = Q(link__icontains=search)
@@ -55,12 +67,26 @@ class TimelineEntry:
 
 
 def order_timeline(*, order: Order) -> list[TimelineEntry]:
-    """The order's history and its refills', oldest first, as the customer reads it."""
-    entries = [
-        TimelineEntry(event.created_at, event.get_new_status_display()) for event in order.events.all()
-    ]
-    entries += [
-        TimelineEntry(event.created_at, f"Refill {event.refill_id}: {event.get_new_status_display()}")
-        for event in RefillEvent.objects.filter(refill__order=order)
-    ]
+    """The order's history and its refills', oldest first, as the customer reads it: the statuses they
+    know (our internal steps folded in), their own cancel requests, never the operator's notes."""
+    entries, shown = [], None
+    for event in order.events.all():
+        if event.old_status == event.new_status:  # a note
+            if event.source == Source.CUSTOMER and event.note == CANCEL_REQUESTED_NOTE:
+                entries.append(TimelineEntry(event.created_at, _("Cancel requested")))
+            elif event.source == Source.CUSTOMER and event.note.startswith(CANCEL_REFUSED_NOTE):
+                entries.append(TimelineEntry(event.created_at, _("The provider refused to cancel")))
+            continue
+        status = CUSTOMER_STATUS[event.new_status]
+        if status != shown:
+            entries.append(TimelineEntry(event.created_at, CustomerStatus(status).label))
+            shown = status
+    refills_shown: dict[int, str] = {}
+    for event in RefillEvent.objects.filter(refill__order=order).order_by("created_at", "id"):
+        status = RefillStatus(CUSTOMER_REFILL_STATUS.get(event.new_status, event.new_status))
+        if refills_shown.get(event.refill_id) == status:
+            continue
+        refills_shown[event.refill_id] = status
+        text = _("Refill %(id)s: %(status)s") % {"id": event.refill_id, "status": status.label}
+        entries.append(TimelineEntry(event.created_at, text))
     return sorted(entries, key=lambda entry: entry.at)

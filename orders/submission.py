@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
-from catalog import upstream
+from catalog import protocol, upstream
 from catalog.protocol import ServiceType
 from catalog.service_types import TYPES
 from catalog.services import provider_client
@@ -23,7 +24,23 @@ from .models import Order, Source, Status
 from .moves import order_move, orders_note
 
 log = logging.getLogger(__name__)
-UNREACHABLE_REASON = "The provider could not be reached. Your balance was refunded."
+
+# What the customer reads on a failed order (`order.error`): stored in English, marked for translation here
+# and translated where shown (`{% translate order.error %}`; a text with no translation, such as an
+# operator's own reason, shows as written). The provider's own words go to the order's history, for
+# operators: they may concern our account there (funds, the API key), which is no customer's business.
+UNREACHABLE_REASON = gettext_noop(
+    "The provider could not be reached. The charge was refunded to your balance."
+)
+LINK_REFUSED = gettext_noop("The provider did not accept the link. The charge was refunded to your balance.")
+LINK_BUSY = gettext_noop(
+    "The provider is still working on another order for this link; order again once it is completed. "
+    "The charge was refunded to your balance."
+)
+QUANTITY_REFUSED = gettext_noop(
+    "The provider did not accept the quantity. The charge was refunded to your balance."
+)
+REFUSED = gettext_noop("The provider could not accept this order. The charge was refunded to your balance.")
 
 
 class Outcome(enum.Enum):
@@ -53,7 +70,10 @@ def order_submit(*, order_id: int) -> Outcome:
             service=order.service.upstream_id, **_add_fields(order)
         )
     except upstream.Rejected as exc:
-        order_move(order, Status.FAILED, source=Source.SUBMISSION, note=str(exc), error=str(exc)[:500])
+        log.warning("order %s refused by the provider: %s", order.pk, exc)
+        order_move(
+            order, Status.FAILED, source=Source.SUBMISSION, note=str(exc), error=refusal_reason(exc.message)
+        )
         return Outcome.REJECTED
     except upstream.Unreachable as exc:
         note = f"Provider unreachable, will retry: {exc}"
@@ -91,6 +111,17 @@ def order_fail_unreachable(*, order_id: int) -> bool:
     )
 
 
+def refusal_reason(upstream_error: str) -> str:
+    """The customer's reason for the provider's refusal of an order (its error text)."""
+    if protocol.error_is(upstream_error, protocol.INCORRECT_LINK):
+        return LINK_REFUSED
+    if protocol.error_is(upstream_error, protocol.ACTIVE_ORDER_WITH_LINK):
+        return LINK_BUSY
+    if protocol.is_quantity_limit_error(upstream_error):
+        return QUANTITY_REFUSED
+    return REFUSED
+
+
 def _add_fields(order: Order) -> dict:
     """The fields `add` sends for the order's service type (as Default for a type no longer sold)."""
     rule = order.service.type_rule or TYPES[ServiceType.DEFAULT]
@@ -106,7 +137,8 @@ def _keep_lost_upstream_id(order: Order, upstream_id: str) -> None:
     """The order left `submitting` while its `add` was in flight (the sweeper gave up on it): the provider
     has it anyway. Its id must not be lost, or we pay for an order nobody follows."""
     current = Order.objects.get(pk=order.pk)
-    note = f"Upstream order {upstream_id} was placed while the order was {current.get_status_display()}."
+    with translation.override("en"):  # history notes are the operator's, in one language
+        note = f"Upstream order {upstream_id} was placed while the order was {current.get_status_display()}."
     log.error("order %s: %s", order.pk, note)
     with transaction.atomic():
         Order.objects.filter(pk=order.pk, upstream_id="").update(upstream_id=upstream_id)

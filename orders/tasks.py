@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from . import polling, refills, submission, sweeper
+from . import polling, refills, stats, submission, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +60,11 @@ def refills_poll():
     result = refills.refills_poll()
     if result.checked or result.errors:
         log.info("refill poll: %s", result)
+
+
+@shared_task
+def services_completion_refresh():
+    """Beat, hourly: the catalog's average completion times from our recent Completed orders."""
+    changed = stats.service_completion_refresh()
+    if changed:
+        log.info("completion times: %d services changed", changed)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.order_new, name="new"),
     path("new/quote/", views.quote, name="quote"),
     path("refill/", views.refill_many, name="refill_many"),
+    path("live/", views.orders_live, name="live"),
     path("<str:public_id>/", views.order_detail, name="detail"),
     path("<str:public_id>/row/", views.order_row, name="row"),
     path("<str:public_id>/refill/", views.refill, name="refill"),

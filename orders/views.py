@@ -1,3 +1,4 @@
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -6,18 +7,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reseller.money import format_money
+from reseller.money import format_money, format_number
 from reseller.wallet.selectors import wallet_balance
 
 from .cancels import cancel_problem, orders_cancel
 from .errors import OrderError
 from .forms import OrderForm
-from .models import Status
+from .models import CustomerStatus
 from .placement import order_place, order_preview
 from .refills import refill_problem, refill_request, refill_request_many
-from .selectors import order_get_for_user, order_list_for_user, order_timeline, orders_for_user_by_public_id
+from .selectors import (
+    order_get_for_user,
+    order_list_for_user,
+    order_timeline,
+    orders_for_user_by_public_id,
+)
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 
@@ -25,10 +33,14 @@ STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request):
-    initial = {"category": request.GET.get("category"), "client_token": uuid.uuid4().hex}
+    initial = {
+        "category": request.GET.get("category"),
+        "service": request.GET.get("service"),  # the catalog's Order button
+        "client_token": uuid.uuid4().hex,
+    }
     form = OrderForm(request.POST or None, initial=initial)
     if request.htmx and request.htmx.trigger_name == "category":
-        form = OrderForm(request.GET)
+        form = OrderForm(initial={"category": request.GET.get("category")})  # no errors yet: nothing typed
         return render(request, "orders/order_new.html#service-field", {"form": form})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -44,11 +56,17 @@ def order_new(request):
         except OrderError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(
-                request, f"Order {order.pk} placed: {order.quantity:,} for {format_money(order.charge)}."
-            )
+            text = _("Order %(id)s placed: %(quantity)s for %(charge)s.")
+            values = {
+                "id": order.pk,
+                "quantity": format_number(order.quantity),
+                "charge": format_money(order.charge),
+            }
+            messages.success(request, text % values)
             return redirect(order)
-    context = {"form": form, "quote": _quote(request, form.data or None)}
+    context = {"form": form, "quote": _quote(request, form.data or _initial_service(initial))}
+    if not form.is_bound and context["quote"]:
+        context["quote"]["errors"] = {}  # nothing typed yet: nothing to complain about
     return render(request, "orders/order_new.html", context, status=422 if form.errors else 200)
 
 
@@ -56,6 +74,11 @@ def order_new(request):
 @require_GET
 def quote(request):
     return render(request, "orders/order_new.html#quote", {"quote": _quote(request, request.GET)})
+
+
+def _initial_service(initial) -> dict | None:
+    """The service chosen by link (`?service=13`), before anything is typed."""
+    return {"service": initial["service"]} if initial["service"] else None
 
 
 def _quote(request, data) -> dict:
@@ -75,7 +98,7 @@ def _quote(request, data) -> dict:
 @require_GET
 def order_list(request):
     status = request.GET.get("status", "")
-    status = status if status in Status.values else ""
+    status = status if status in CustomerStatus.values else ""
     search = request.GET.get("q", "")[:200]
     orders = order_list_for_user(user=request.user, status=status, search=search)
     filters = {"status": status, "q": search}
@@ -84,9 +107,10 @@ def order_list(request):
     context = {
         "page": page,
         "any_refillable": any(order.refill_problem is None for order in page.object_list),
+        "live_ids": [order.public_id for order in page.object_list if order.is_live],
         "status": status,
         "search": search,
-        "statuses": Status.choices,
+        "statuses": CustomerStatus.choices,
         "query": urlencode({name: value for name, value in filters.items() if value}),
     }
     template = "orders/order_list.html"
@@ -111,16 +135,53 @@ def order_row(request, public_id):
     return _live_part(request, order_get_for_user(user=request.user, public_id=public_id))
 
 
+@login_required
+@require_GET
+def orders_live(request):
+    """The live orders of a list page, in one answer: their rows (swapped in by id) and the poller, which
+    asks again for those still live and stops when none is."""
+    public_ids = _live_ids_asked(request.GET)
+    orders = orders_for_user_by_public_id(
+        user=request.user, public_ids=public_ids[: settings.ORDERS_PAGE_SIZE]
+    )
+    _with_actions(orders)
+    live_ids = [order.public_id for order in orders if order.is_live]
+    context = {
+        "orders": sorted(orders, key=lambda order: -order.pk),
+        "live_ids": live_ids,
+        "balance_changed": len(live_ids) < len(orders),
+        "header_balance": wallet_balance(user=request.user),
+    }
+    response = render(request, "orders/order_list.html#live-rows", context)
+    if not live_ids:
+        response.status_code = STOP_POLLING
+    return response
+
+
+def _live_ids_asked(params) -> list[str]:
+    """The live orders a list page names (`ids=a&ids=b`, or `ids=a,b`)."""
+    return [public_id for value in params.getlist("ids") for public_id in value.split(",") if public_id]
+
+
 def _live_part(request, order, notice=None):
     _with_actions([order])
     on_detail_page = request.GET.get("part") == "status"
-    part = "order_detail.html#order-status" if on_detail_page else "order_list.html#order-row"
+    part = "order_detail.html#order-live" if on_detail_page else "order_list.html#row-answer"
     context = {
         "order": order,
         "notice": notice,
         "header_balance": wallet_balance(user=request.user),
         "oob_balance": order.is_final,
     }
+    if on_detail_page:
+        context["timeline"] = order_timeline(order=order)
+    else:  # the list's poller, told whether this row is live now (a refill just opened, a cancel asked)
+        others = [
+            public_id
+            for public_id in _live_ids_asked(request.POST or request.GET)
+            if public_id != order.public_id
+        ]
+        context["live_ids"] = [*others, order.public_id] if order.is_live else others
     response = render(request, f"orders/{part}", context)
     if not order.is_live:
         response.status_code = STOP_POLLING
@@ -142,7 +203,7 @@ def refill(request, public_id):
         refill_request(user=request.user, order=order)
     except OrderError as exc:
         return _after_action(request, order, messages.ERROR, exc.message)
-    return _after_action(request, order, messages.SUCCESS, "Refill requested.")
+    return _after_action(request, order, messages.SUCCESS, _("Refill requested."))
 
 
 @login_required
@@ -152,17 +213,22 @@ def cancel(request, public_id):
     result = orders_cancel(user=request.user, orders=[order])[order.pk]
     if isinstance(result, OrderError):
         return _after_action(request, order, messages.ERROR, result.message)
-    return _after_action(
-        request, order, messages.SUCCESS, "Cancel requested; a refund follows once the provider confirms."
-    )
+    text = _("Cancel requested; a refund follows once the provider confirms.")
+    return _after_action(request, order, messages.SUCCESS, text)
 
 
 def _after_action(request, order, level, text):
-    """htmx: the updated row (or status panel) saying what happened; otherwise back with a message."""
+    """htmx: the updated row (saying what happened in a toast) or status panel (in place); otherwise back
+    with a message."""
     if request.htmx:
         order = order_get_for_user(user=request.user, public_id=order.public_id)
-        return _live_part(request, order, notice=(level == messages.ERROR, text))
-    messages.add_message(request, level, f"Order {order.pk}: {text}")
+        if request.GET.get("part") == "status":
+            return _live_part(request, order, notice=(level == messages.ERROR, text))
+        response = _live_part(request, order)
+        toast = {"level": "error" if level == messages.ERROR else "success", "text": str(text)}
+        response["HX-Trigger"] = json.dumps({"toast": toast})
+        return response
+    messages.add_message(request, level, _("Order %(id)s: %(text)s") % {"id": order.pk, "text": text})
     return redirect(order.get_absolute_url())
 
 
@@ -171,14 +237,17 @@ def _after_action(request, order, level, text):
 def refill_many(request):
     orders = orders_for_user_by_public_id(user=request.user, public_ids=request.POST.getlist("order"))
     if not orders:
-        messages.error(request, "Select the orders to refill.")
+        messages.error(request, _("Select the orders to refill."))
     results = refill_request_many(user=request.user, orders=orders)
     done = [pk for pk, result in results.items() if not isinstance(result, OrderError)]
     if done:
-        messages.success(
-            request, f"Refill requested for {len(done)} order(s): {', '.join(map(str, sorted(done)))}."
+        text = ngettext(
+            "Refill requested for %(count)d order: %(ids)s.",
+            "Refill requested for %(count)d orders: %(ids)s.",
+            len(done),
         )
+        messages.success(request, text % {"count": len(done), "ids": ", ".join(map(str, sorted(done)))})
     for pk, result in sorted(results.items()):
         if isinstance(result, OrderError):
-            messages.error(request, f"Order {pk}: {result.message}")
+            messages.error(request, _("Order %(id)s: %(text)s") % {"id": pk, "text": result.message})
     return redirect("orders:list")

@@ -2,4 +2,8 @@ from django.conf import settings
 
 
 def panel(request):
-    return {"PANEL_NAME": settings.PANEL_NAME, "PANEL_CURRENCY": settings.PANEL_CURRENCY}
+    return {
+        "PANEL_NAME": settings.PANEL_NAME,
+        "PANEL_CURRENCY": settings.PANEL_CURRENCY,
+        "LIVE_POLL_SECONDS": settings.LIVE_POLL_SECONDS,
+    }

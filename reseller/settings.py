@@ -84,9 +84,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the one chosen (cookie), else the browser's (Accept-Language), else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "reseller.accounts.middleware.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -178,7 +181,14 @@ if TRUSTED_PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-LANGUAGE_CODE = "en-us"
+# English and Vietnamese: our strings in locale/vi/LC_MESSAGES, allauth's (it ships no Vietnamese) in
+# locale/allauth/vi/LC_MESSAGES; .po and .mo committed (`make messages`). Each customer may choose a
+# language and a time zone in their account; TIME_ZONE is the panel's default.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+FORMAT_MODULE_PATH = ["reseller.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -227,6 +237,8 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # The panel
 PANEL_NAME = env.str("PANEL_NAME", default="Reseller")
+# Where customers reach the panel, for the links in emails (sent by the worker, which has no request).
+PANEL_URL = env.str("PANEL_URL", default="http://127.0.0.1:8000").rstrip("/")
 PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD").upper()
 # Currencies without minor units; prices in them are whole numbers.
 ZERO_DECIMAL_CURRENCIES = {"VND", "JPY", "KRW", "IDR", "CLP", "PYG", "UGX", "XAF", "XOF"}
@@ -238,6 +250,10 @@ PANEL_RATE_DECIMALS = env.int(
 # Markup over cost when neither the service, its category nor its provider says otherwise.
 PANEL_DEFAULT_MARKUP_PERCENT = Decimal(env.str("PANEL_DEFAULT_MARKUP_PERCENT", default="30"))
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=50)
+# The catalog's average completion time: over Completed orders finished in the last SERVICE_COMPLETION_DAYS,
+# shown once at least SERVICE_COMPLETION_MIN_SAMPLE of them are counted (beat refreshes it hourly).
+SERVICE_COMPLETION_DAYS = env.int("SERVICE_COMPLETION_DAYS", default=30)
+SERVICE_COMPLETION_MIN_SAMPLE = env.int("SERVICE_COMPLETION_MIN_SAMPLE", default=3)
 
 # Orders. Every interval is in seconds, from the environment, checked by seconds() (README, .env.example).
 ORDER_POLL_EVERY = seconds("ORDER_POLL_EVERY", 60)  # beat starts an order polling sweep this often
@@ -252,6 +268,8 @@ ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed a
 ORDER_SUBMIT_MAX_RETRIES = env.int("ORDER_SUBMIT_MAX_RETRIES", default=5)  # when the provider is unreachable
 ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seconds, doubled each retry
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
+# How often an open orders page asks for its live orders (one request for the whole page).
+LIVE_POLL_SECONDS = seconds("LIVE_POLL_SECONDS", 3)
 # Refills
 REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)  # after completion; a service may override
 REFILL_POLL_EVERY = seconds("REFILL_POLL_EVERY", 120)  # beat starts a refill polling sweep this often
@@ -326,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "reseller.api.tasks.idempotency_keys_purge",
         "schedule": crontab(minute=17),
+    },
+    "refresh-service-completion-times": {
+        "task": "orders.tasks.services_completion_refresh",
+        "schedule": crontab(minute=27),  # hourly
     },
 }
 

@@ -25,3 +25,4 @@ if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
         "control_folder": str(VAR_DIR / "test-broker-control"),  # noqa: F405
         "store_processed": False,
     }
+LIVE_POLL_SECONDS = 1  # pages poll quickly, so browser tests see changes soon

@@ -43,6 +43,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request in Vietnamese leaves its language active in the thread: the next test starts in English."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def simulator_config():
     """Override in a test module (or parametrize) to change the simulator's knobs."""

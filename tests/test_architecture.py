@@ -182,10 +182,14 @@ def test_a_label_that_reads_like_a_protocol_word_is_no_problem(root):
     code = """
         class Status(models.TextChoices):
             PENDING = "pending", "Pending"
-            COMPLETED = "completed", "Completed"
+            COMPLETED = "completed", _("Completed")
     """
 
     assert problems(root, "orders/models.py", code) == []
+
+
+def test_a_translated_protocol_word_outside_a_label_is_a_problem(root):
+    assert len(problems(root, "orders/views.py", 'text = _("Completed")')) == 1
 
 
 def test_the_protocol_module_may_write_its_own_words(root):

@@ -88,6 +88,8 @@ class _Checker(ast.NodeVisitor):
             value = getattr(statement, "value", None)
             if isinstance(statement, ast.Assign) and isinstance(value, ast.Tuple) and len(value.elts) == 2:
                 label = value.elts[1]
+                if isinstance(label, ast.Call) and len(label.args) == 1:  # a translated label: _("Pending")
+                    label = label.args[0]
                 if isinstance(label, ast.Constant) and isinstance(label.value, str):
                     self.labels.add(id(label))
         self.generic_visit(node)

@@ -15,6 +15,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         *BaseUserAdmin.fieldsets,
         ("Customer", {"fields": ["discount_percent", "balance"]}),
+        ("Preferences", {"fields": ["language", "time_zone", "email_notifications"]}),
     ]
     readonly_fields = ["balance"]
 

@@ -1,9 +1,25 @@
 from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zones this machine knows (the system's database, else the tzdata package), less
+    the files some systems keep beside them that are no zone of their own."""
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zone_names():
+        raise ValidationError(_("%(value)s is not a time zone."), code="time_zone", params={"value": value})
 
 
 class User(AbstractUser):
@@ -16,6 +32,26 @@ class User(AbstractUser):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text="Taken off this customer's prices, 0 to 100.",
     )
+    # Preferences, set by the customer on their account page (accounts/forms.py).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Blank: the browser's language."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Blank: the panel's time zone."),
+    )
+    email_notifications = models.BooleanField(
+        _("email notifications"),
+        default=True,
+        help_text=_("Email me when an order is refunded, a refill completes or funds are credited."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -25,6 +61,12 @@ class User(AbstractUser):
                 name="user_discount_percent_0_to_100",
             )
         ]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone the user's pages and emails are shown in: theirs, else the panel's."""
+        name = self.time_zone if self.time_zone in time_zone_names() else settings.TIME_ZONE
+        return ZoneInfo(name)
 
 
 class ApiKey(models.Model):

@@ -7,6 +7,7 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 
 def axes_username(request, credentials=None) -> str | None:
@@ -72,5 +73,5 @@ class StaffTwoFactorMiddleware:
             return None  # the API authenticates by key, never by this session, and answers JSON only
         if is_mfa_enabled(user, types=[Authenticator.Type.TOTP]):
             return None
-        messages.warning(request, "Staff accounts must set up two-factor authentication first.")
+        messages.warning(request, _("Staff accounts must set up two-factor authentication first."))
         return redirect("mfa_activate_totp")

@@ -1,4 +1,4 @@
-"""Writes for accounts: API keys."""
+"""Writes for accounts: API keys, a customer's preferences."""
 
 import hashlib
 import hmac
@@ -50,3 +50,21 @@ def api_key_authenticate(*, key: str) -> User | None:
                 ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             return api_key.user
     return None
+
+
+PREFERENCES = ("language", "time_zone", "email_notifications")
+
+
+def user_preferences_update(*, user: User, language: str, time_zone: str, email_notifications: bool) -> None:
+    """Saves the customer's language, time zone and email choice. Raises ValidationError for a language
+    or time zone the panel does not know (the form refuses them first)."""
+    values = {"language": language, "time_zone": time_zone, "email_notifications": email_notifications}
+    for name, value in values.items():
+        setattr(user, name, User._meta.get_field(name).clean(value, user))
+    user.save(update_fields=PREFERENCES)
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The language chosen in the header's switcher, remembered for the customer's next visits and emails."""
+    user.language = User._meta.get_field("language").clean(language, user)
+    user.save(update_fields=["language"])

@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from catalog import protocol
 from catalog.protocol import (
@@ -70,22 +72,26 @@ REFILL_STATUS_TEXT = {
     RefillStatus.REJECTED: UpstreamRefill.REJECTED,
     RefillStatus.FAILED: UpstreamRefill.REJECTED,
 }
-# OrderError.code from order placement -> the text clients know ("min" and "max" keep their own message,
-# "Quantity less than minimal N"; anything else unforeseen keeps its message too).
+# OrderError.code from order placement -> the text clients know ("min" and "max" answer "Quantity less
+# than minimal N" and "Quantity more than maximum N" with the service's limit; a code unforeseen here
+# answers the error's message, in English).
 ADD_ERRORS = {
     "link": INCORRECT_LINK,
     "funds": protocol.NOT_ENOUGH_FUNDS,
     "service": INCORRECT_SERVICE_ID,
     "quantity": INCORRECT_REQUEST,
+    "comments": protocol.COMMENTS_REQUIRED,
 }
 # The fields that make two `add` requests the same request, for Idempotency-Key.
 ADD_FINGERPRINT_FIELDS = ("service", "link", "quantity", "comments")
 
 
 class ApiError(Exception):
-    """Answered as `{"error": message}`: nothing was changed."""
+    """Answered as `{"error": message}`: nothing was changed. A lazy message is rendered at once, in the
+    language active (the endpoint runs everything under English)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str | Promise):
+        message = str(message)
         super().__init__(message)
         self.message = message
 
@@ -260,8 +266,16 @@ def _place(call: Call) -> dict:
             comments=call.data.get("comments", ""),
         )
     except OrderError as exc:
-        raise ApiError(ADD_ERRORS.get(exc.code, exc.message)) from None
+        raise ApiError(_add_error(exc, service)) from None
     return {"order": order.pk}
+
+
+def _add_error(exc: OrderError, service) -> str | Promise:
+    if exc.code == "min":
+        return protocol.quantity_below_min(service.min_quantity)
+    if exc.code == "max":
+        return protocol.quantity_above_max(service.max_quantity)
+    return ADD_ERRORS.get(exc.code, exc.message)
 
 
 def status(call: Call) -> dict:
@@ -346,7 +360,7 @@ def _per_order(call: Call, tokens: list[str], act, field: str, answer_for) -> li
         if order is None:
             item = {"error": INCORRECT_ORDER_ID}
         elif isinstance(result, OrderError):
-            item = {"error": result.message}
+            item = {"error": str(result.message)}
         else:
             item = answer_for(result)
         answer.append({"order": echo_id(token), field: item})
@@ -357,12 +371,12 @@ def _per_order(call: Call, tokens: list[str], act, field: str, answer_for) -> li
 
 # Sent with every action; the endpoint checks them before dispatching.
 COMMON_PARAMS = (
-    Param("key", "Your API key (made on the API page or your account page).", example="YOUR_API_KEY"),
-    Param("action", "The action's name, as in each heading below."),
+    Param("key", _("Your API key (made on the API page or your account page)."), example="YOUR_API_KEY"),
+    Param("action", _("The action's name, as in each heading below.")),
 )
-ORDER = Param("order", "Order ID.", example="23501", missing=INCORRECT_ORDER_ID)
+ORDER = Param("order", _("Order ID."), example="23501", missing=INCORRECT_ORDER_ID)
 ORDERS = Param(
-    "orders", "Order IDs separated by commas, at most 100 (e.g. 123,456,789).", example="23501,23502,99"
+    "orders", _("Order IDs separated by commas, at most 100 (e.g. 123,456,789)."), example="23501,23502,99"
 )
 
 
@@ -373,10 +387,12 @@ def _currency() -> str:
 ACTIONS: tuple[Action, ...] = (
     Action(
         name="services",
-        title="Service list",
-        description="Everything you can order: our service ids, your rate per 1000 in "
-        "the panel currency (after any discount), minimum and maximum quantity, and whether refills and "
-        "cancels are offered.",
+        title=_("Service list"),
+        description=_(
+            "Everything you can order: our service ids, your rate per 1000 in "
+            "the panel currency (after any discount), minimum and maximum quantity, and whether refills and "
+            "cancels are offered."
+        ),
         params=(),
         example=lambda: [
             {
@@ -409,28 +425,30 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="add",
-        title="Place an order",
-        description="Charges your balance and answers the order id at once; the order is then placed "
-        "with our provider in the background (its status reads Pending meanwhile). Send an "
-        "Idempotency-Key header (up to 100 characters) to make retries safe: the same key with the same "
-        "fields answers the first order again instead of placing a second one.",
+        title=_("Place an order"),
+        description=_(
+            "Charges your balance and answers the order id at once; the order is then placed "
+            "with our provider in the background (its status reads Pending meanwhile). Send an "
+            "Idempotency-Key header (up to 100 characters) to make retries safe: the same key with the same "
+            "fields answers the first order again instead of placing a second one."
+        ),
         params=(
-            Param("service", "Service ID (from services).", example="1", missing=INCORRECT_SERVICE_ID),
+            Param("service", _("Service ID (from services)."), example="1", missing=INCORRECT_SERVICE_ID),
             Param(
                 "link",
-                "Link to the page, post or profile.",
+                _("Link to the page, post or profile."),
                 example="https://instagram.com/p/abc",
                 missing=INCORRECT_LINK,
             ),
             Param(
                 "quantity",
-                "Needed quantity (Default services; a Package is always 1).",
+                _("Needed quantity (Default services; a Package is always 1)."),
                 required=False,
                 example="1000",
             ),
             Param(
                 "comments",
-                "Custom Comments services: one comment per line; the quantity is the number of lines.",
+                _("Custom Comments services: one comment per line; the quantity is the number of lines."),
                 required=False,
             ),
         ),
@@ -439,9 +457,11 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="status",
-        title="Order status",
-        description="Status, what you paid net of refunds (charge), the start count and what remains "
-        "undelivered. Statuses: Pending, In progress, Processing, Completed, Partial, Canceled.",
+        title=_("Order status"),
+        description=_(
+            "Status, what you paid net of refunds (charge), the start count and what remains "
+            "undelivered. Statuses: Pending, In progress, Processing, Completed, Partial, Canceled."
+        ),
         params=(ORDER,),
         example=lambda: {
             "charge": "0.27819",
@@ -454,9 +474,11 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="status",
-        title="Status of many orders",
-        description="Up to 100 orders in one call, keyed by the ids as you sent them; an id that is not "
-        "one of your orders gets an error in its place.",
+        title=_("Status of many orders"),
+        description=_(
+            "Up to 100 orders in one call, keyed by the ids as you sent them; an id that is not "
+            "one of your orders gets an error in its place."
+        ),
         params=(ORDERS,),
         example=lambda: {
             "23501": {
@@ -478,25 +500,26 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="balance",
-        title="Balance",
-        description="Your balance and the panel currency.",
+        title=_("Balance"),
+        description=_("Your balance and the panel currency."),
         params=(),
         example=lambda: {"balance": "100.84292", "currency": _currency()},
         handler=balance,
     ),
     Action(
         name="refill",
-        title="Refill an order",
-        description="Asks for a refill of a completed order of a service that offers refills; answers the "
-        "refill id.",
+        title=_("Refill an order"),
+        description=_(
+            "Asks for a refill of a completed order of a service that offers refills; answers the refill id."
+        ),
         params=(ORDER,),
         example=lambda: {"refill": "1"},
         handler=refill,
     ),
     Action(
         name="refill",
-        title="Refill many orders",
-        description="Up to 100 orders in one call; each gets its refill id or its own error.",
+        title=_("Refill many orders"),
+        description=_("Up to 100 orders in one call; each gets its refill id or its own error."),
         params=(ORDERS,),
         example=lambda: [
             {"order": 23501, "refill": 1},
@@ -507,17 +530,17 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="refill_status",
-        title="Refill status",
-        description="Pending, In progress, Completed or Rejected.",
-        params=(Param("refill", "Refill ID.", example="1", missing=REFILL_NOT_FOUND),),
+        title=_("Refill status"),
+        description=_("Pending, In progress, Completed or Rejected."),
+        params=(Param("refill", _("Refill ID."), example="1", missing=REFILL_NOT_FOUND),),
         example=lambda: {"status": protocol.RefillStatus.COMPLETED},
         handler=refill_status,
     ),
     Action(
         name="refill_status",
-        title="Status of many refills",
-        description="Up to 100 refills in one call; an unknown id gets an error in its place.",
-        params=(Param("refills", "Refill IDs separated by commas, at most 100.", example="1,2,3"),),
+        title=_("Status of many refills"),
+        description=_("Up to 100 refills in one call; an unknown id gets an error in its place."),
+        params=(Param("refills", _("Refill IDs separated by commas, at most 100."), example="1,2,3"),),
         example=lambda: [
             {"refill": 1, "status": protocol.RefillStatus.COMPLETED},
             {"refill": 2, "status": protocol.RefillStatus.REJECTED},
@@ -528,14 +551,16 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         name="cancel",
-        title="Cancel orders",
-        description="Asks to cancel orders that have not started yet, for services that offer cancels; "
-        "a canceled order is refunded in full once the provider confirms. 1 means the request was "
-        "accepted.",
+        title=_("Cancel orders"),
+        description=_(
+            "Asks to cancel orders that have not started yet, for services that offer cancels; "
+            "a canceled order is refunded in full once the provider confirms. 1 means the request was "
+            "accepted."
+        ),
         params=(
             Param(
                 "orders",
-                "Order IDs separated by commas, at most 100 (or one id as order).",
+                _("Order IDs separated by commas, at most 100 (or one id as order)."),
                 example="23501,99",
                 aliases=("order",),
             ),

@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -35,6 +36,12 @@ IDEMPOTENCY_KEY_MAX = IdempotencyKey._meta.get_field("key").max_length
 
 @csrf_exempt
 def endpoint(request):
+    """Always in English, whatever the request's language: the protocol's texts are what clients parse."""
+    with translation.override("en"):
+        return _endpoint(request)
+
+
+def _endpoint(request):
     started = time.monotonic()
     action_name, user_id = "-", None
     try:
@@ -85,6 +92,7 @@ def not_found(request, rest=""):
 def _answer(answer, *, status=200) -> JsonResponse:
     response = JsonResponse(answer, safe=False, status=status)
     response.error = answer.get("error") if isinstance(answer, dict) else None  # for the log line
+    response["Content-Language"] = "en"  # else LocaleMiddleware names the request's language
     add_never_cache_headers(response)
     return response
 

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from reseller.money import format_money
+from reseller.money import format_money, format_money_exact
 
 from .forms import WalletCreditForm
 from .models import FundsInstructions, LedgerEntry, Wallet
@@ -79,8 +79,8 @@ class WalletAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"{entry.get_kind_display()} of {format_money(entry.amount)} for {wallet.user}: "
-                    f"the balance is now {format_money(entry.balance_after)}.",
+                    f"{entry.get_kind_display()} of {format_money_exact(entry.amount)} for {wallet.user}: "
+                    f"the balance is now {format_money_exact(entry.balance_after)}.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:wallet_wallet_change", wallet.pk)
@@ -89,7 +89,7 @@ class WalletAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": f"Credit or debit {wallet.user}",
             "wallet": wallet,
-            "balance": format_money(wallet.balance),
+            "balance": format_money_exact(wallet.balance),  # staff credit or debit exact amounts
             "form": form,
         }
         return TemplateResponse(request, "admin/wallet/wallet/credit_form.html", context)
@@ -114,13 +114,14 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_select_related = ["user", "created_by"]
     date_hierarchy = "created_at"
 
+    # The ledger is audited here: exact amounts, so that a row of 0.004 does not look like nothing.
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, entry):
-        return format_money(entry.amount)
+        return format_money_exact(entry.amount)
 
     @admin.display(description="balance after")
     def balance_after_shown(self, entry):
-        return format_money(entry.balance_after)
+        return format_money_exact(entry.balance_after)
 
     def has_add_permission(self, request):
         return False

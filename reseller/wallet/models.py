@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reseller.money import format_money
 
@@ -33,10 +34,10 @@ class LedgerEntry(models.Model):
     """One movement of money, append-only: rows are never changed or deleted, and the balance is their sum."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        CHARGE = "charge", "Order charge"
-        REFUND = "refund", "Refund"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        DEPOSIT = "deposit", _("Deposit")
+        CHARGE = "charge", _("Order charge")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # PROTECT: a customer with money history is deactivated, never deleted with it.
@@ -89,11 +90,13 @@ class LedgerEntry(models.Model):
 
 
 class FundsInstructions(models.Model):
-    """What the "Add funds" page tells customers, written by the operator in admin (one row)."""
+    """What the "Add funds" page tells customers, written by the operator in admin (one row), in Markdown
+    (reseller/rich_text.py makes it safe HTML)."""
 
     text = models.TextField(
         blank=True,
-        help_text="Plain text shown on the Add funds page: how to pay, what to write as reference.",
+        help_text="Markdown shown on the Add funds page: how to pay, what to write as reference. Links, "
+        "lists, bold, headings and tables work; HTML is stripped.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from reseller.accounts.models import User
+from reseller.accounts.notifications import FUNDS_CREDITED, customer_notify
 from reseller.db import bulk_update
 from reseller.money import MAX_ABS_AMOUNT, format_money, quantize_amount
 
@@ -224,10 +225,14 @@ def wallet_credit(
     if kind not in (Kind.DEPOSIT, Kind.ADJUSTMENT):
         raise InvalidMovement("Staff can only make deposits and adjustments.")
     try:
-        return wallet_move(
+        entry = wallet_move(
             user=user, amount=amount, kind=kind, note=note, created_by=created_by, request_token=request_token
         )
     except IntegrityError:
         if request_token:  # the same form, submitted twice at once: the other request moved the money
             return LedgerEntry.objects.get(request_token=request_token)
         raise
+    if entry.amount > 0:  # the customer hears of a credit (once: a resubmitted form returned above)
+        context = {"amount": entry.amount, "balance": entry.balance_after, "note": entry.note}
+        customer_notify(user_id=user.pk, kind=FUNDS_CREDITED, context=context)
+    return entry

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +20,7 @@ def transaction_list(request):
         "page": paginator.get_page(request.GET.get("page")),
         "kind": kind,
         "kinds": LedgerEntry.Kind.choices,
+        "query": urlencode({"kind": kind}) if kind else "",
     }
     template = "wallet/transaction_list.html"
     if request.htmx and not request.htmx.boosted:

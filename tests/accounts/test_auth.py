@@ -35,7 +35,7 @@ def test_signing_up_makes_a_customer_with_a_zero_balance_and_logs_them_in(client
     assert Wallet.objects.get(user=user).balance == 0
     assert not user.is_staff
     dashboard = client.get(reverse("dashboard")).content.decode()
-    assert '<span id="header-balance">0.00 USD</span>' in dashboard
+    assert '<span id="header-balance">$0.00</span>' in dashboard
 
 
 def test_signing_up_needs_an_email_address(client):

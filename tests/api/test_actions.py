@@ -3,11 +3,16 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import lazy
 
 from catalog.models import Service
+from orders.errors import OrderError
 from orders.models import Order, Status
 from orders.polling import orders_poll
 from orders.submission import order_submit
+from reseller.api import actions
 from reseller.wallet.models import Wallet
 from tests.factories import OrderFactory
 from tests.helpers import LINK
@@ -150,6 +155,83 @@ def test_add_refuses_an_order_the_balance_cannot_pay(alice, likes):
     assert answer_4 == {"error": "Not enough funds on balance"}
     assert Order.objects.count() == 3
     assert balance_of(alice) == Decimal("100") - 3 * Decimal("27.3")
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        (None, "Comments are required: one per line"),
+        ("", "Comments are required: one per line"),
+        (" \n\n ", "Comments are required: one per line"),
+        ("one\ntwo", "Quantity less than minimal 5"),
+        ("\n".join(f"comment {n}" for n in range(501)), "Quantity more than maximum 500"),
+    ],
+)
+def test_add_of_custom_comments_without_enough_comments_says_so(alice, comments, lines, error):
+    fields = {"comments": lines} if lines is not None else {}
+
+    answer = alice.call("add", service=comments.pk, link=LINK, quantity="100", **fields)
+
+    assert answer == {"error": error}
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", ["1000000000000", "9" * 5000])
+def test_add_of_a_huge_quantity_is_more_than_the_maximum(alice, likes, quantity):
+    assert alice.call("add", service=likes.pk, link=LINK, quantity=quantity) == {
+        "error": "Quantity more than maximum 50000"
+    }
+
+
+def in_vietnamese(client, how):
+    """Request headers (or a cookie set on the client) that make the web pages Vietnamese."""
+    if how == "cookie":
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+        return {}
+    return {"Accept-Language": "vi"}
+
+
+@pytest.mark.parametrize("how", ["Accept-Language", "cookie"])
+def test_the_api_answers_in_english_whatever_the_request_s_language(alice, likes, how):
+    headers = in_vietnamese(alice.client, how)
+    assert alice.client.get("/", headers=headers)["Content-Language"] == "vi", "the pages would be Vietnamese"
+
+    too_few = alice.call("add", service=likes.pk, link=LINK, quantity="5", headers=headers)
+    not_a_number = alice.call("add", service=likes.pk, link=LINK, quantity="ten", headers=headers)
+    response = alice.client.post("/api/v2", {"key": alice.key, "action": "balance"}, headers=headers)
+
+    assert too_few == {"error": "Quantity less than minimal 10"}
+    assert not_a_number == {"error": "Incorrect request"}
+    assert response["Content-Language"] == "en"
+
+
+def said_in_the_active_language():
+    """A lazy text that says which language it was rendered in."""
+    return lazy(lambda: f"said in {translation.get_language()}", str)()
+
+
+def test_a_lazy_placement_message_is_answered_rendered_in_english(alice, likes, monkeypatch):
+    def refuse(**fields):
+        raise OrderError(said_in_the_active_language(), code="unforeseen")
+
+    monkeypatch.setattr(actions, "order_place", refuse)
+
+    answer = alice.call("add", service=likes.pk, link=LINK, quantity=100, headers={"Accept-Language": "vi"})
+
+    assert answer == {"error": "said in en"}
+
+
+def test_a_lazy_per_order_message_is_answered_rendered_in_english(alice, monkeypatch):
+    order = OrderFactory(user=alice.user)
+    monkeypatch.setattr(
+        actions,
+        "orders_cancel",
+        lambda *, user, orders: {o.pk: OrderError(said_in_the_active_language()) for o in orders},
+    )
+
+    answer = alice.call("cancel", orders=str(order.pk), headers={"Accept-Language": "vi"})
+
+    assert answer == [{"order": order.pk, "cancel": {"error": "said in en"}}]
 
 
 # status ---------------------------------------------------------------------------------------------------

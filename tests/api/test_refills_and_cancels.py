@@ -199,7 +199,7 @@ def test_cancel_answers_each_order_with_errors_in_place(alice, charlie, likes, f
     assert answer == [
         {"order": mine.pk, "cancel": 1},
         {"order": theirs.pk, "cancel": {"error": "Incorrect order ID"}},
-        {"order": done.pk, "cancel": {"error": "Only orders in progress at the provider can be canceled."}},
+        {"order": done.pk, "cancel": {"error": "Only orders still pending at the provider can be canceled."}},
         {"order": "nope", "cancel": {"error": "Incorrect order ID"}},
     ]
     assert simulator.simulator.orders[int(theirs.upstream_id)].status == "Pending", "Charlie's is untouched"

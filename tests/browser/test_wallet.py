@@ -23,17 +23,17 @@ def log_in(page, base_url, username):
 def test_a_credited_customer_sees_the_new_balance_and_the_transaction(live_server, page):
     UserFactory(username="alice")
     log_in(page, live_server.url, "alice")
-    expect(page.locator("#header-balance")).to_have_text("0.00 USD")
+    expect(page.locator("#header-balance")).to_have_text("$0.00")
 
     call_command("credit", "alice", "42.50", "--note", "Bank transfer 8812", stdout=StringIO())
     page.reload()
 
-    expect(page.locator("#header-balance")).to_have_text("42.50 USD")
-    expect(page.locator("#dashboard-balance")).to_have_text("42.50 USD")
-    page.click("text=Transactions")
+    expect(page.locator("#header-balance")).to_have_text("$42.50")
+    expect(page.locator("#dashboard-balance")).to_have_text("$42.50")
+    page.click("#site-nav >> text=Transactions")
     row = page.locator("table.ledger tbody tr").first
     expect(row).to_contain_text("Deposit")
-    expect(row).to_contain_text("42.50 USD")
+    expect(row).to_contain_text("+$42.50")
     expect(row).to_contain_text("Bank transfer 8812")
 
 
@@ -45,7 +45,7 @@ def test_filtering_transactions_by_kind_swaps_the_table_and_updates_the_address(
     page.goto(live_server.url + "/transactions/")
     page.evaluate("window.fullLoads = (window.fullLoads || 0) + 1")
 
-    page.click("nav.filters >> text=Adjustment")
+    page.click("nav.chips >> text=Adjustment")
 
     expect(page).to_have_url(re.compile(r"/transactions/\?kind=adjustment$"))
     rows = page.locator("table.ledger tbody tr")

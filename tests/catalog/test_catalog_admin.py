@@ -44,7 +44,7 @@ def test_the_api_key_is_write_only(staff_client, provider):
 def test_test_connection_shows_balance_and_currency(staff_client, provider):
     html = run_action(staff_client, "provider", "test_connection", [provider.pk])
 
-    assert "Simulator: connected, balance 1000.00000 USD" in html
+    assert "Simulator: connected, balance $1,000.00" in html
 
 
 def test_test_connection_reports_a_dead_provider(staff_client):
@@ -60,7 +60,7 @@ def test_sync_now_imports_and_the_changelist_shows_cost_price_and_margin(staff_c
     assert "Simulator: 30 new" in html
 
     listing = staff_client.get("/admin/catalog/service/", {"q": "Instagram Likes"}).content.decode()
-    assert "0.42000000" in listing and "0.54600000" in listing and "(30%)" in listing
+    assert "$0.42" in listing and "$0.546" in listing and "$0.126 (30%)" in listing
 
 
 def test_changing_a_providers_markup_reprices_its_services(staff_client, synced):

@@ -49,7 +49,7 @@ def test_it_lists_enabled_services_grouped_by_category_without_login(client):
     assert html.count('class="service-row"') == 3
     assert html.index("Instagram") < html.index("TikTok")
     assert "Hidden" not in html
-    assert "1.3000" in html and "Refill" in html and "Cancel" in html
+    assert "$1.30" in html and "Refill" in html and "Cancel" in html
 
 
 def test_services_of_an_inactive_provider_are_not_listed(client):
@@ -137,4 +137,4 @@ def test_a_customer_with_a_discount_sees_their_own_rate(client):
 
     html = client.get("/services/").content.decode()
 
-    assert "1.5000" in html and "2.0000" not in html
+    assert "$1.50" in html and "$2.00" not in html

@@ -33,7 +33,7 @@ def test_the_changelist_shows_cost_charge_and_profit(staff, alice, likes, simula
     html = staff.get("/admin/orders/order/", {"status__exact": "pending"}).content.decode()
 
     assert f">{order.pk}</a>" in html
-    assert "0.54600" in html and "0.42000" in html and "0.12600" in html  # charge, cost, profit
+    assert "$0.55" in html and "$0.42" in html and "$0.13" in html  # charge, cost, profit
 
 
 def test_the_change_page_shows_the_history_and_review_tools(staff, in_review):

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 from io import StringIO
 
@@ -49,7 +50,7 @@ def test_cancel_is_refused_for_services_without_it_and_for_finished_orders(
     results = orders_cancel(user=alice, orders=[no_cancel, done])
 
     assert results[no_cancel.pk].message == "This service cannot be canceled."
-    assert results[done.pk].message == "Only orders in progress at the provider can be canceled."
+    assert results[done.pk].message == "Only orders still pending at the provider can be canceled."
 
 
 def test_the_providers_refusal_is_passed_on(alice, followers, simulator):
@@ -62,6 +63,46 @@ def test_the_providers_refusal_is_passed_on(alice, followers, simulator):
     assert Order.objects.get(pk=order.pk).status == Status.PENDING
 
 
+def test_a_refused_cancel_is_not_offered_again_and_the_providers_words_stay_with_the_operator(
+    alice, alice_client, followers, simulator
+):
+    (order,) = place(alice, followers)
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.5)  # upstream: in progress
+    orders_cancel(user=alice, orders=[order])
+
+    order = Order.objects.get(pk=order.pk)
+    again = orders_cancel(user=alice, orders=[order])[order.pk]
+    html = alice_client.get("/orders/").content.decode()
+    detail = alice_client.get(order.get_absolute_url()).content.decode()
+
+    assert again.message == "The provider refused to cancel this order."
+    assert "cancel-button" not in html and "cancel-button" not in detail
+    assert order.events.last().note.startswith("Cancel refused: ")  # the provider's text, for the operator
+    assert "Order can not be canceled" not in detail  # ... never shown to the customer
+    assert "The provider refused to cancel" in detail  # the timeline says so in plain words
+
+
+def test_a_requested_cancel_is_not_offered_twice(alice, alice_client, followers, simulator):
+    (order,) = place(alice, followers)
+    assert alice_client.get("/orders/").content.decode().count("cancel-button") == 1
+
+    orders_cancel(user=alice, orders=[order])
+
+    html = alice_client.get("/orders/").content.decode()
+    assert "cancel-button" not in html
+    assert "Cancel requested" in alice_client.get(order.get_absolute_url()).content.decode()
+
+
+def test_cancel_is_offered_only_while_pending(alice, followers, simulator):
+    (order,) = place(alice, followers)
+    order = Order.objects.get(pk=order.pk)
+    Order.objects.filter(pk=order.pk).update(status=Status.IN_PROGRESS)
+
+    result = orders_cancel(user=alice, orders=[Order.objects.get(pk=order.pk)])[order.pk]
+
+    assert result.message == "Only orders still pending at the provider can be canceled."
+
+
 # Pages ------------------------------------------------------------------------------
 
 
@@ -70,8 +111,8 @@ def test_eligible_rows_offer_refill_and_cancel(alice_client, alice, followers, c
 
     html = alice_client.get("/orders/").content.decode()
 
-    assert html.count('class="button small-button refill-button"') == 3
-    assert html.count('class="button small-button danger cancel-button"') == 1
+    assert html.count('class="button small secondary refill-button"') == 3
+    assert html.count('class="button small danger cancel-button"') == 1
     assert f'value="{running.public_id}" form="bulk-refill"' not in html
 
 
@@ -81,17 +122,17 @@ def test_the_refill_button_swaps_the_row_with_its_badge(alice_client, completed)
     html = response.content.decode()
     assert response.status_code == 200, "the row keeps polling while the refill is open"
     assert html.lstrip().startswith("<tr") and 'data-refill-status="queued"' in html
-    assert "Refill requested." in html and "refill-button" not in html
+    assert "refill-button" not in html
+    assert json.loads(response["HX-Trigger"]) == {"toast": {"level": "success", "text": "Refill requested."}}
 
 
 def test_a_refused_refill_says_why_in_the_row(alice_client, alice, followers):
     (running,) = place(alice, followers)
 
-    html = alice_client.post(
-        f"/orders/{running.public_id}/refill/", headers={"HX-Request": "true"}
-    ).content.decode()
+    response = alice_client.post(f"/orders/{running.public_id}/refill/", headers={"HX-Request": "true"})
 
-    assert "Only completed orders can be refilled." in html
+    toast = json.loads(response["HX-Trigger"])["toast"]
+    assert toast == {"level": "error", "text": "Only completed orders can be refilled."}
     assert not Refill.objects.exists()
 
 
@@ -100,7 +141,7 @@ def test_bulk_refill_from_the_list(alice_client, completed):
         "/orders/refill/", {"order": [o.public_id for o in completed[:2]]}, follow=True
     )
 
-    assert "Refill requested for 2 order(s)" in response.content.decode()
+    assert "Refill requested for 2 orders: " in response.content.decode()
     assert Refill.objects.count() == 2
 
 

@@ -28,7 +28,7 @@ def test_choosing_a_category_narrows_the_services(alice_client, likes):
     )
 
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="service-field">')
+    assert html.lstrip().startswith('<div id="service-field"')
     assert html.count("<option value=") == 5 + 1  # TikTok's five, and "Choose a service"
     assert "Instagram" not in html
 
@@ -38,9 +38,9 @@ def test_the_quote_shows_limits_total_and_balance_after(alice_client, likes):
         "/orders/new/quote/", {"service": likes.pk, "quantity": "2000", "link": ""}
     ).content.decode()
 
-    assert "0.5460 USD" in html and "10 / 50000" in html
-    assert 'id="quote-total">1.092 USD' in html
-    assert 'id="quote-balance-after" class="">98.908 USD' in html
+    assert "$0.546" in html and "10 / 50,000" in html
+    assert 'id="quote-total">$1.09' in html
+    assert 'id="quote-balance-after" class="">$98.91' in html
     assert "field-error" not in html, "no complaint about a link not typed yet"
 
 
@@ -49,7 +49,7 @@ def test_the_quote_explains_what_is_wrong(alice_client, likes):
         "/orders/new/quote/", {"service": likes.pk, "quantity": "5", "link": "ftp://x"}
     ).content.decode()
 
-    assert "Quantity less than minimal 10" in html
+    assert "The quantity must be at least 10." in html
     assert "Enter a valid http:// or https:// link." in html
 
 
@@ -72,15 +72,18 @@ def test_placing_an_order_from_the_form(alice_client, alice, likes):
     assert response.status_code == 302 and response["Location"] == f"/orders/{order.public_id}/"
     assert (order.user, order.quantity, order.charge) == (alice, 1000, Decimal("0.546"))
     page = alice_client.get(response["Location"]).content.decode()
-    assert f"Order {order.pk} placed: 1,000 for 0.546 USD." in page and "Queued" in page
+    assert f"Order {order.pk} placed: 1,000 for $0.55." in page and 'data-status="pending"' in page
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"quantity": "5"}, "Quantity less than minimal 10"),
+        ({"quantity": "5"}, "The quantity must be at least 10."),
         ({"link": "not a link"}, "Enter a valid http:// or https:// link."),
-        ({"quantity": "999999"}, "Quantity more than maximum 50000"),
+        ({"quantity": "999999"}, "The quantity can be at most 50,000."),
+        ({"quantity": "1000000000000"}, "The quantity can be at most 50,000."),
+        ({"quantity": "-50"}, "The quantity must be at least 10."),
+        ({"quantity": "abc"}, "Enter the quantity as a whole number."),
         ({"quantity": "50000"}, "Insufficient funds"),
         ({"service": "999999"}, "This service is not available."),
     ],
@@ -102,13 +105,15 @@ def test_the_list_filters_by_status_and_searches_ids_and_links(alice_client, ali
     second = order_place(user=alice, service=likes, link="https://instagram.com/p/second", quantity=100)
     order_submit(order_id=second.pk)
 
-    pending = alice_client.get("/orders/", {"status": "pending"}).content.decode()
+    pending = alice_client.get("/orders/", {"status": "pending"}).content.decode()  # queued reads Pending
+    completed = alice_client.get("/orders/", {"status": "completed"}).content.decode()
     by_link = alice_client.get("/orders/", {"q": "first"}).content.decode()
     by_id = alice_client.get(
         "/orders/", {"q": str(second.pk)}, headers={"HX-Request": "true"}
     ).content.decode()
 
-    assert first.public_id not in pending and second.public_id in pending
+    assert first.public_id in pending and second.public_id in pending
+    assert first.public_id not in completed and second.public_id not in completed
     assert first.public_id in by_link and second.public_id not in by_link
     assert by_id.lstrip().startswith('<div id="order-table">') and second.public_id in by_id
 
@@ -119,8 +124,13 @@ def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
     order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
 
-    live = alice_client.get(f"/orders/{order.public_id}/row/")
-    assert live.status_code == 200 and 'hx-trigger="every 3s"' in live.content.decode()
+    live = alice_client.get("/orders/live/", {"ids": order.public_id})
+    assert live.status_code == 200
+    assert (
+        'hx-get="/orders/live/" hx-include="#order-table .live-id" hx-trigger="every 1s"'
+        in live.content.decode()
+    )
+    assert f'class="live-id" name="ids" value="{order.public_id}"' in live.content.decode()
 
     from orders.polling import orders_poll
 
@@ -130,13 +140,15 @@ def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
     Order.objects.update(next_check_at=None)
     orders_poll()
 
-    final = alice_client.get(f"/orders/{order.public_id}/row/")
+    final = alice_client.get("/orders/live/", {"ids": order.public_id})
     html = final.content.decode()
     assert final.status_code == 286
     assert "hx-trigger" not in html and "Canceled" in html
-    assert '<span id="header-balance" hx-swap-oob="true">100.00 USD</span>' in html
+    row = f'<tr class="order-row" id="order-{order.public_id}" data-live="false" hx-swap-oob="true">'
+    assert "<template>" in html and row in html, "the row comes back as an out-of-band swap"
+    assert '<span id="header-balance" hx-swap-oob="true">$100.00</span>' in html
     status = alice_client.get(f"/orders/{order.public_id}/row/", {"part": "status"}).content.decode()
-    assert 'id="order-refund">0.546 USD' in status
+    assert 'id="order-refund">$0.55' in status
 
 
 def test_another_customers_orders_are_never_visible(charlie_client, alice, likes):
@@ -166,7 +178,7 @@ def test_the_dashboard_lists_recent_orders(alice_client, alice, likes):
 
     html = alice_client.get("/dashboard/").content.decode()
 
-    assert html.count('data-status="queued"') == 5
+    assert html.count('data-status="pending"') == 5
     assert (
         f'href="/orders/{orders[-1].public_id}/"' in html
         and f'href="/orders/{orders[0].public_id}/"' not in html
@@ -191,7 +203,8 @@ def test_odd_input_gets_a_page_not_an_error(alice_client, likes, url, params):
 
     assert response.status_code == 200
     if "quote" in url:
-        assert "Quantity must be a whole number." in response.content.decode()
+        expected = "Enter the quantity as a whole number." if params["quantity"] == "²" else "at most 50,000"
+        assert expected in response.content.decode()
 
 
 def test_a_huge_quantity_at_a_big_rate_is_refused_not_a_crash(alice_client, alice, likes):

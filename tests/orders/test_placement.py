@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from catalog.models import Provider, Service
 from orders.errors import OrderError
@@ -55,12 +56,20 @@ def test_the_charge_rounds_up_to_the_stored_precision(alice, synced):
 @pytest.mark.parametrize(
     ("fields", "message", "code"),
     [
-        ({"quantity": "9"}, "Quantity less than minimal 10", "min"),
-        ({"quantity": "50001"}, "Quantity more than maximum 50000", "max"),
-        ({"quantity": "ten"}, "Quantity must be a whole number.", "quantity"),
-        ({"quantity": "10.5"}, "Quantity must be a whole number.", "quantity"),
-        ({"quantity": "-10"}, "Quantity must be a whole number.", "quantity"),
-        ({"quantity": None}, "Quantity must be a whole number.", "quantity"),
+        ({"quantity": "9"}, "The quantity must be at least 10.", "min"),
+        ({"quantity": "0"}, "The quantity must be at least 10.", "min"),
+        ({"quantity": "50001"}, "The quantity can be at most 50,000.", "max"),
+        ({"quantity": "1000000000000"}, "The quantity can be at most 50,000.", "max"),
+        ({"quantity": "9" * 5000}, "The quantity can be at most 50,000.", "max"),
+        ({"quantity": "-10"}, "The quantity must be at least 10.", "quantity"),
+        ({"quantity": "-" + "9" * 5000}, "The quantity must be at least 10.", "quantity"),
+        ({"quantity": "ten"}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": "10.5"}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": "1,000"}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": "²"}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": "--10"}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": ""}, "Enter the quantity as a whole number.", "quantity"),
+        ({"quantity": None}, "Enter the quantity as a whole number.", "quantity"),
         ({"link": "ftp://example.com/x"}, "Enter a valid http:// or https:// link.", "link"),
         ({"link": "instagram.com/p/abc"}, "Enter a valid http:// or https:// link.", "link"),
         ({"link": "javascript:alert(1)"}, "Enter a valid http:// or https:// link.", "link"),
@@ -77,7 +86,8 @@ def test_bad_input_is_refused_and_nothing_is_charged_or_created(alice, likes, fi
     with pytest.raises(OrderError) as refused:
         order_place(user=alice, service=likes, **arguments)
 
-    assert (refused.value.message, refused.value.code) == (message, code)
+    assert (str(refused.value.message), refused.value.code) == (message, code)
+    assert refused.value.field == ("link" if "link" in fields else "quantity")
     assert not Order.objects.exists() and not OrderEvent.objects.exists()
     assert balance_of(alice) == Decimal("100")
 
@@ -137,8 +147,57 @@ def test_custom_comments_count_their_lines(alice, synced):
 
     assert order.quantity == 5
     assert order.comments == "Nice!\nLove it\nWow\nGreat\nSuper"
-    with pytest.raises(OrderError, match="Quantity less than minimal 5"):
+
+
+@pytest.mark.parametrize(
+    ("lines", "message", "code"),
+    [
+        ("", "Enter the comments, one per line.", "comments"),
+        (" \n\n  \n", "Enter the comments, one per line.", "comments"),
+        ("one\ntwo", "Enter at least 5 comments, one per line.", "min"),
+        (
+            "\n".join(f"comment {n}" for n in range(10_001)),
+            "Enter at most 10,000 comments, one per line.",
+            "max",
+        ),
+        ("nice\x00", "Comments cannot contain control characters.", "quantity"),
+    ],
+)
+def test_custom_comments_name_the_comments_when_they_are_missing_or_out_of_bounds(
+    alice, synced, lines, message, code
+):
+    comments = Service.objects.get(provider=synced, upstream_id="4")  # min 5
+    Service.objects.filter(pk=comments.pk).update(max_quantity=10_000)
+    comments.refresh_from_db()
+
+    with pytest.raises(OrderError) as refused:
+        order_place(user=alice, service=comments, link=LINK, quantity="100", comments=lines)
+
+    assert (str(refused.value), refused.value.code, refused.value.field) == (message, code, "comments")
+    assert not Order.objects.exists()
+
+
+def test_one_comment_is_singular(alice, synced):
+    comments = Service.objects.get(provider=synced, upstream_id="4")
+    Service.objects.filter(pk=comments.pk).update(min_quantity=1, max_quantity=1)
+    comments.refresh_from_db()
+
+    with pytest.raises(OrderError) as refused:
         order_place(user=alice, service=comments, link=LINK, comments="one\ntwo")
+
+    assert str(refused.value) == "Enter at most 1 comment, one per line."
+
+
+def test_messages_are_rendered_in_the_language_active_where_they_are_shown(alice, likes):
+    Service.objects.filter(pk=likes.pk).update(max_quantity=10_000)
+    likes.refresh_from_db()
+    with translation.override("vi"), pytest.raises(OrderError) as refused:  # raised in one language...
+        order_place(user=alice, service=likes, link=LINK, quantity="10001")
+
+    with translation.override("en"):  # ...shown in another
+        assert str(refused.value.message) == "The quantity can be at most 10,000."
+    with translation.override("vi"):
+        assert "10.000" in str(refused.value.message)  # the language's grouping
 
 
 def test_a_customer_discount_lowers_the_charge_but_never_below_cost(likes):

@@ -217,7 +217,7 @@ def test_every_move_of_a_refill_is_in_its_history_in_admin_and_on_the_orders_tim
     admin = staff_client.get(f"/admin/orders/refill/{refill.pk}/change/").content.decode()
     assert admin.count('<td class="field-new_status">') == 4 and "Polling" in admin
     timeline = alice_client.get(completed[0].get_absolute_url()).content.decode()
-    assert f"Refill {refill.pk}: Queued" in timeline and f"Refill {refill.pk}: Completed" in timeline
+    assert f"Refill {refill.pk}: Pending" in timeline and f"Refill {refill.pk}: Completed" in timeline
 
 
 def test_poll_refills_all_checks_refills_not_yet_due(alice, completed, simulator):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from catalog import protocol, upstream
 from catalog.models import Provider
 from catalog.upstream import Client
 from orders import operators, submission, sweeper
@@ -50,15 +51,107 @@ def test_running_the_submission_twice_places_one_upstream_order(order, simulator
     assert len(upstream_orders(simulator)) == 1
 
 
-def test_a_rejected_order_fails_with_the_reason_and_a_full_refund(order, alice, simulator):
+REFUNDED = "The charge was refunded to your balance."
+
+
+def test_a_rejected_order_fails_with_a_reason_for_the_customer_and_a_full_refund(order, alice, simulator):
     simulator.simulator.inject("error", action="add")
 
     assert order_submit(order_id=order.pk) is Outcome.REJECTED
 
     order = reload(order)
-    assert (order.status, order.error, order.refund) == (Status.FAILED, "Simulated failure", order.charge)
+    assert (order.status, order.error, order.refund) == (Status.FAILED, submission.REFUSED, order.charge)
+    assert order.error == f"The provider could not accept this order. {REFUNDED}"
+    assert order.events.last().note == "Simulated failure", "the provider's words are kept for operators"
     assert balance_of(alice) == Decimal("100")
     assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+
+
+def break_the_link(order, simulator):
+    Order.objects.filter(pk=order.pk).update(link="not a link")
+
+
+def drain_our_account(order, simulator):
+    simulator.simulator._balance = Decimal(0)  # our balance at the provider
+
+
+def revoke_our_key(order, simulator):
+    Provider.objects.update(api_key="revoked")
+
+
+def delist_the_service(order, simulator):
+    order.service.__class__.objects.filter(pk=order.service_id).update(upstream_id="999")
+
+
+def tighten_the_limits(order, simulator):
+    Order.objects.filter(pk=order.pk).update(quantity=1)  # below the provider's minimum
+
+
+@pytest.mark.parametrize(
+    ("refuse", "upstream_text", "reason"),
+    [
+        (break_the_link, protocol.INCORRECT_LINK, "The provider did not accept the link."),
+        (tighten_the_limits, "Quantity less than minimal", "The provider did not accept the quantity."),
+        (drain_our_account, protocol.NOT_ENOUGH_FUNDS, "The provider could not accept this order."),
+        (revoke_our_key, protocol.INVALID_KEY, "The provider could not accept this order."),
+        (delist_the_service, protocol.INCORRECT_SERVICE_ID, "The provider could not accept this order."),
+    ],
+)
+def test_the_customer_reads_what_a_refusal_means_never_our_account_s_troubles(
+    order, alice, simulator, refuse, upstream_text, reason
+):
+    refuse(order, simulator)
+
+    assert order_submit(order_id=order.pk) is Outcome.REJECTED
+
+    order = reload(order)
+    assert (order.status, order.error) == (Status.FAILED, f"{reason} {REFUNDED}")
+    assert upstream_text in order.events.last().note
+    assert order.refund == order.charge and balance_of(alice) == Decimal("100")
+
+
+def test_an_active_order_with_the_same_link_is_explained(order, monkeypatch):
+    def refuse(self, **fields):
+        raise upstream.Rejected(protocol.ACTIVE_ORDER_WITH_LINK)
+
+    monkeypatch.setattr(Client, "add", refuse)
+
+    assert order_submit(order_id=order.pk) is Outcome.REJECTED
+
+    order = reload(order)
+    assert order.error == submission.LINK_BUSY and "another order for this link" in order.error
+    assert order.events.last().note == protocol.ACTIVE_ORDER_WITH_LINK
+
+
+@pytest.mark.parametrize(
+    ("upstream_text", "reason"),
+    [
+        ("incorrect link.", submission.LINK_REFUSED),
+        ("Quantity more than maximum 5000", submission.QUANTITY_REFUSED),
+        (
+            "  you have ACTIVE order with this link.  please wait until order being completed",
+            submission.LINK_BUSY,
+        ),
+        ("Incorrect link, sorry", submission.REFUSED),
+        ("Quantity less than minimal", submission.REFUSED),
+        ("", submission.REFUSED),
+    ],
+)
+def test_refusals_are_recognised_however_providers_spell_them(upstream_text, reason):
+    assert submission.refusal_reason(upstream_text) == reason
+
+
+def test_every_failure_reason_fits_the_column_and_says_the_charge_was_refunded():
+    reasons = [
+        submission.UNREACHABLE_REASON,
+        submission.LINK_REFUSED,
+        submission.LINK_BUSY,
+        submission.QUANTITY_REFUSED,
+        submission.REFUSED,
+    ]
+
+    max_length = Order._meta.get_field("error").max_length
+    assert all(reason.endswith(REFUNDED) and len(reason) <= max_length for reason in reasons)
 
 
 def free_port():

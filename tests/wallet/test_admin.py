@@ -41,7 +41,7 @@ def test_staff_credit_a_customer_with_a_note(staff_client):
         "Bank transfer 55",
         staff_client.staff,
     )
-    assert "the balance is now 20.00 USD" in response.content.decode()
+    assert "the balance is now $20.00" in response.content.decode()
 
 
 def test_staff_debit_a_customer_as_an_adjustment(staff_client):
@@ -68,7 +68,7 @@ def test_a_debit_beyond_the_balance_shows_the_error_and_changes_nothing(staff_cl
 
     response = staff_client.post(credit_url(customer), {"amount": "-5", "kind": "", "note": "Oops"})
 
-    assert "Insufficient funds: the balance is 3.00 USD and this needs 5.00 USD." in response.content.decode()
+    assert "Insufficient funds: the balance is $3.00 and this needs $5.00." in response.content.decode()
     assert wallet_balance(user=customer) == Decimal("3")
 
 

@@ -29,7 +29,7 @@ def test_credit_deposits_with_a_note_and_prints_the_new_balance():
 
     entry = LedgerEntry.objects.get(user=user)
     assert (entry.kind, entry.amount, entry.note) == (Kind.DEPOSIT, Decimal("12.5"), "Wire 1234")
-    assert output.strip() == "Deposit of 12.50 USD for alice; balance now 12.50 USD."
+    assert output.strip() == "Deposit of $12.50 for alice; balance now $12.50."
 
 
 def test_a_negative_credit_debits_as_an_adjustment():
@@ -45,7 +45,7 @@ def test_a_debit_beyond_the_balance_fails_clearly_and_changes_nothing():
     user = funded_user("10", username="alice")
 
     with pytest.raises(
-        CommandError, match=re.escape("Insufficient funds: the balance is 10.00 USD and this needs 11.00 USD")
+        CommandError, match=re.escape("Insufficient funds: the balance is $10.00 and this needs $11.00")
     ):
         run("credit", "alice", "-11", "--note", "Too much")
 
@@ -94,9 +94,7 @@ def test_check_ledger_exits_1_and_names_a_balance_that_does_not_match_its_ledger
         call_command("check_ledger", stdout=out, stderr=StringIO())
 
     assert exit_.value.code == 1
-    assert out.getvalue().splitlines() == [
-        "MISMATCH cheat: balance 1,000.00 USD but ledger sums to 10.00 USD"
-    ]
+    assert out.getvalue().splitlines() == ["MISMATCH cheat: balance $1,000.00 but ledger sums to $10.00"]
 
 
 def test_check_ledger_exits_1_and_names_an_order_refunded_more_than_charged():
@@ -113,9 +111,7 @@ def test_check_ledger_exits_1_and_names_an_order_refunded_more_than_charged():
     with pytest.raises(SystemExit):
         call_command("check_ledger", stdout=out, stderr=StringIO())
 
-    assert out.getvalue().splitlines() == [
-        f"OVER-REFUNDED order {order_id}: charged 4.00 USD, refunded 9.00 USD"
-    ]
+    assert out.getvalue().splitlines() == [f"OVER-REFUNDED order {order_id}: charged $4.00, refunded $9.00"]
 
 
 def test_check_ledger_names_an_order_refunded_to_another_customer():

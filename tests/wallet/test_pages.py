@@ -39,7 +39,7 @@ def test_pages_ask_anonymous_visitors_to_log_in(client, name):
 def test_the_header_shows_the_balance(client, alice):
     response = client.get(reverse("home"))
 
-    assert '<span id="header-balance">100.00 USD</span>' in text(response)
+    assert '<span id="header-balance">$100.00</span>' in text(response)
 
 
 def test_the_dashboard_shows_balance_and_spend_this_month(client, alice):
@@ -54,8 +54,8 @@ def test_the_dashboard_shows_balance_and_spend_this_month(client, alice):
 
     page = text(client.get(reverse("dashboard")))
 
-    assert '<p class="figure" id="dashboard-balance">67.00 USD</p>' in page
-    assert re.search(r"Spent this month</h2>\s*<p class=\"figure\">30.00 USD</p>", page)
+    assert '<p class="stat-figure" id="dashboard-balance">$67.00</p>' in page
+    assert re.search(r"Spent this month</p>\s*<p class=\"stat-figure\">\$30.00</p>", page)
 
 
 def test_the_dashboard_says_when_there_are_no_orders_yet(client, alice):
@@ -71,7 +71,8 @@ def test_transactions_are_listed_newest_first(client, alice):
 
     page = text(client.get(reverse("wallet:transactions")))
 
-    assert page.index("second order") < page.index("first order") < page.index("Test funds")
+    assert page.index(f"Order #{second}") < page.index(f"Order #{first}") < page.index("Test funds")
+    assert "first order" not in page, "an order's row names the order, not the wallet's note"
 
 
 def test_transactions_are_paginated(client, alice, settings):
@@ -92,7 +93,7 @@ def test_transactions_filter_by_kind(client, alice):
 
     page = text(client.get(reverse("wallet:transactions"), {"kind": "charge"}))
 
-    assert "an order" in page and "Test funds" not in page
+    assert f"Order #{order_id}" in page and "Test funds" not in page
 
 
 def test_htmx_filtering_returns_only_the_table(client, alice):
@@ -114,7 +115,8 @@ def test_a_transaction_has_its_own_page(client, alice):
 
     page = text(client.get(reverse("wallet:transaction_detail", args=[entry.public_id])))
 
-    assert "Deposit of 100.00 USD" in page and "Test funds" in page
+    assert "+$100.00" in page and "Deposit" in page and "Test funds" in page
+    assert "$100.00" in page and "-$100" not in page
 
 
 def test_another_customers_transactions_are_never_visible(client, alice):
@@ -140,16 +142,16 @@ def test_another_customers_transactions_are_never_visible(client, alice):
     ]
     for response in pages:
         assert response.status_code == 200
-        assert "charlie" not in text(response) and "777.00 USD" not in text(response)
+        assert "charlie" not in text(response) and "$777.00" not in text(response)
 
 
-def test_add_funds_shows_the_operator_instructions_as_text(client, alice):
+def test_add_funds_shows_the_operator_instructions_as_safe_markdown(client, alice):
     FundsInstructions.objects.create(text="Send USDT to T123\n<script>alert(1)</script>")
 
     page = text(client.get(reverse("wallet:add_funds")))
 
     assert "Send USDT to T123" in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "<script" not in page.split("</head>")[1] and "alert(1)" not in page
 
 
 def test_add_funds_says_so_when_there_are_no_instructions(client, alice):
@@ -164,5 +166,5 @@ def test_a_new_customer_sees_zero_and_empty_states(client):
     dashboard = text(client.get(reverse("dashboard")))
     transactions = text(client.get(reverse("wallet:transactions")))
 
-    assert '<span id="header-balance">0.00 USD</span>' in dashboard
+    assert '<span id="header-balance">$0.00</span>' in dashboard
     assert "No transactions yet." in dashboard and "No transactions yet." in transactions

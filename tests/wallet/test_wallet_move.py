@@ -81,7 +81,7 @@ def test_a_charge_beyond_the_balance_is_refused_with_the_balance_and_changes_not
     with pytest.raises(InsufficientFunds) as refused:
         wallet_move(user=user, amount=Decimal("-10.01"), kind=Kind.CHARGE, order_id=order_id)
 
-    assert str(refused.value) == "Insufficient funds: the balance is 10.00 USD and this needs 10.01 USD."
+    assert str(refused.value) == "Insufficient funds: the balance is $10.00 and this needs $10.01."
     assert wallet_balance(user=user) == Decimal("10")
     assert LedgerEntry.objects.filter(user=user).count() == 1
 
@@ -137,7 +137,7 @@ def test_a_refund_larger_than_the_order_charges_is_refused():
     order_id = OrderFactory(user=user).pk
     wallet_move(user=user, amount=Decimal("-4"), kind=Kind.CHARGE, order_id=order_id)
 
-    with pytest.raises(RefundExceedsCharge, match=re.escape(f"Order {order_id} was charged 4.00 USD")):
+    with pytest.raises(RefundExceedsCharge, match=re.escape(f"Order {order_id} was charged $4.00")):
         wallet_move(user=user, amount=Decimal("4.00001"), kind=Kind.REFUND, order_id=order_id)
 
     assert wallet_balance(user=user) == Decimal("6")

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from catalog.models import Provider
+from orders.stats import service_completion_refresh
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import wallet_move
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 "is_active": True,
             },
         )
+        service_completion_refresh()  # the catalog's average times, from any completed demo orders
         self.stdout.write(
             f"Demo data ready: users 'admin' (staff) and 'demo' (customer); provider '{provider.name}' "
             f"at {provider.api_url}."

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from reseller.money import format_money
+from reseller.money import format_money_exact
 from reseller.wallet.selectors import ledger_check
 
 
@@ -16,13 +16,13 @@ class Command(BaseCommand):
         report = ledger_check()
         for username, balance, ledger_sum in report.mismatched_balances:
             self.stdout.write(
-                f"MISMATCH {username}: balance {format_money(balance)} "
-                f"but ledger sums to {format_money(ledger_sum)}"
+                f"MISMATCH {username}: balance {format_money_exact(balance)} "
+                f"but ledger sums to {format_money_exact(ledger_sum)}"
             )
         for order_id, charged, refunded in report.over_refunded_orders:
             self.stdout.write(
-                f"OVER-REFUNDED order {order_id}: charged {format_money(charged)}, "
-                f"refunded {format_money(refunded)}"
+                f"OVER-REFUNDED order {order_id}: charged {format_money_exact(charged)}, "
+                f"refunded {format_money_exact(refunded)}"
             )
         for entry_id in report.broken_chain_entries:
             self.stdout.write(f"BROKEN ledger entry {entry_id}: its balance after is not the sum up to it")

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from reseller.money import format_money, quantize_amount
+from reseller.money import format_money_exact, quantize_amount
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import WalletError, wallet_credit
 
@@ -32,6 +32,6 @@ class Command(BaseCommand):
         except WalletError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
-            f"{entry.get_kind_display()} of {format_money(entry.amount)} for {user.username}; "
-            f"balance now {format_money(entry.balance_after)}."
+            f"{entry.get_kind_display()} of {format_money_exact(entry.amount)} for {user.username}; "
+            f"balance now {format_money_exact(entry.balance_after)}."
         )

@@ -1,0 +1,54 @@
+"""The customer's preferences form, on the account page. It validates; services.py saves."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import User, time_zone_names
+
+# Shown first in the time zone list: where most customers are, then the usual references.
+COMMON_TIME_ZONES = (
+    "Asia/Ho_Chi_Minh",
+    "UTC",
+    "Asia/Bangkok",
+    "Asia/Jakarta",
+    "Asia/Singapore",
+    "Asia/Manila",
+    "Asia/Kolkata",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+)
+
+
+def time_zone_choices() -> list:
+    """Blank (the panel's zone), the common zones, then every zone this machine knows, A to Z."""
+    known = time_zone_names()
+    return [
+        ("", _("The panel's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}),
+        (_("Common"), [(name, name) for name in COMMON_TIME_ZONES if name in known]),
+        (_("All time zones"), [(name, name) for name in sorted(known)]),
+    ]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    email_notifications = forms.BooleanField(
+        label=_("Email me when an order is refunded, a refill completes or funds are credited"),
+        required=False,
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "language": user.language,
+                "time_zone": user.time_zone,
+                "email_notifications": user.email_notifications,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The browser's language")), *settings.LANGUAGES]
+        self.fields["time_zone"].choices = time_zone_choices()

@@ -1,0 +1,23 @@
+"""Celery tasks for accounts: thin. Enqueued by name (notifications.py), loaded by the app config."""
+
+import smtplib
+
+from celery import shared_task
+
+from . import notifications
+
+# A mail server that is down or refuses for now: try again later. (The email is not sent twice unless the
+# server took it and then failed to say so, which SMTP cannot tell apart.)
+RETRIED = (smtplib.SMTPException, OSError)
+
+
+@shared_task(
+    name=notifications.SEND_CUSTOMER_EMAIL,
+    autoretry_for=RETRIED,
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=5,
+)
+def send_customer_email(user_id: int, kind: str, context: dict) -> bool:
+    """Emails a customer about an order, a refill or their funds (notifications.customer_email_send)."""
+    return notifications.customer_email_send(user_id=user_id, kind=kind, context=context)

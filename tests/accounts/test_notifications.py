@@ -1,0 +1,192 @@
+"""Emails to customers: a refunded order, a completed refill, funds credited; one per event, none when they
+turned them off or have no address. Tasks run eagerly once the transaction commits."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from orders.models import Order, Refill, Status
+from orders.polling import orders_poll
+from orders.refills import refill_request, refills_poll, refills_submit
+from reseller.accounts.notifications import customer_email_send, customer_notify
+from reseller.money import format_money
+from reseller.wallet.services import wallet_credit
+from tests.helpers import balance_of, place, reload, set_outcome
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
+
+PANEL_URL = "http://panel.example"
+ACCOUNT_LINK = f"{PANEL_URL}/account/#preferences"
+
+
+@pytest.fixture(autouse=True)
+def _panel_url(settings):
+    settings.PANEL_URL = PANEL_URL
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs what is queued on commit, as a real commit would (the test's own transaction never commits)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def html_of(message) -> str:
+    (html, mimetype) = message.alternatives[0]
+    assert mimetype == "text/html"
+    return html
+
+
+# Funds credited
+
+
+def test_a_credit_sends_one_email_with_the_amount_the_balance_and_the_note(alice, committed):
+    with committed():
+        wallet_credit(user=alice, amount=Decimal("12.5"), note="Bank transfer <42>", created_by=None)
+
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == f"[Reseller] {format_money(Decimal('12.5'))} added to your balance"
+    for text in (message.body, html_of(message)):
+        assert format_money(Decimal("12.5")) in text
+        assert format_money(Decimal("112.5")) in text
+        assert ACCOUNT_LINK in text
+    assert "Bank transfer <42>" in message.body and "Bank transfer &lt;42&gt;" in html_of(message)
+    assert f"{PANEL_URL}/transactions/" in message.body
+
+
+def test_a_debit_or_a_resubmitted_credit_form_sends_nothing_more(alice, committed):
+    with committed():
+        wallet_credit(user=alice, amount=Decimal("-5"), note="Correction", created_by=None)
+        wallet_credit(user=alice, amount=Decimal("10"), note="Deposit", created_by=None, request_token="t1")
+        wallet_credit(user=alice, amount=Decimal("10"), note="Deposit", created_by=None, request_token="t1")
+
+    assert len(mail.outbox) == 1 and balance_of(alice) == Decimal("105")
+
+
+def test_a_customer_who_turned_emails_off_gets_none(alice, committed):
+    alice.email_notifications = False
+    alice.save()
+
+    with committed():
+        wallet_credit(user=alice, amount=Decimal("10"), note="Deposit", created_by=None)
+
+    assert mail.outbox == []
+
+
+def test_a_customer_without_an_email_address_gets_none(alice, committed):
+    alice.email = ""
+    alice.save()
+
+    with committed():
+        wallet_credit(user=alice, amount=Decimal("10"), note="Deposit", created_by=None)
+
+    assert mail.outbox == []
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(alice, committed):
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        customer_notify(user_id=alice.pk, kind="funds_credited", context={"amount": "1", "balance": "1"})
+        raise RuntimeError("rolled back")
+
+    assert mail.outbox == []
+
+
+def test_an_unknown_kind_is_refused(alice):
+    with pytest.raises(ValueError, match="Unknown kind"):
+        customer_notify(user_id=alice.pk, kind="newsletter", context={})
+
+
+def test_an_email_renders_in_the_customers_language(alice):
+    alice.language = "vi"
+    alice.save()
+
+    sent = customer_email_send(
+        user_id=alice.pk,
+        kind="funds_credited",
+        context={"amount": "10.00000", "balance": "110.00000", "note": ""},
+    )
+
+    assert sent
+    (message,) = mail.outbox
+    assert '<html lang="vi">' in html_of(message)
+
+
+# Orders refunded and refills completed, as polling finds them
+
+
+def place_and_submit(alice, service, quantity):
+    (order,) = place(alice, service, quantity=quantity)
+    Order.objects.update(next_check_at=None)
+    return order
+
+
+def finish(simulator):
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
+
+
+def test_a_partial_order_polled_twice_sends_one_email_with_its_refund(alice, likes, simulator, committed):
+    order = place_and_submit(alice, likes, 999)  # charge 0.54546
+    set_outcome(simulator, order, "Partial", 333)
+    finish(simulator)
+
+    with committed():
+        orders_poll()
+        Order.objects.update(next_check_at=None, status=Status.IN_PROGRESS)  # as if a retry saw it again
+        orders_poll()
+
+    order = reload(order)
+    assert order.refund == Decimal("0.18182")
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == f"[Reseller] Order {order.pk} refunded: {format_money(order.refund)}"
+    for text in (message.body, html_of(message)):
+        assert f"Order {order.pk} finished as Partial" in text
+        assert format_money(Decimal("0.18182")) in text
+        assert format_money(balance_of(alice)) in text
+        assert f"{PANEL_URL}/orders/{order.public_id}/" in text
+        assert ACCOUNT_LINK in text
+
+
+def test_a_canceled_order_says_so_and_refunds_in_full(alice, likes, simulator, committed):
+    order = place_and_submit(alice, likes, 1000)
+    set_outcome(simulator, order, "Canceled", 1000)
+    finish(simulator)
+
+    with committed():
+        orders_poll()
+
+    (message,) = mail.outbox
+    assert f"Order {order.pk} was Canceled" in message.body
+    assert format_money(order.charge) in message.body
+
+
+def test_a_completed_order_sends_nothing(alice, likes, simulator, committed):
+    order = place_and_submit(alice, likes, 1000)
+    set_outcome(simulator, order, "Completed", 0)
+    finish(simulator)
+
+    with committed():
+        orders_poll()
+
+    assert reload(order).status == Status.COMPLETED and mail.outbox == []
+
+
+def test_a_completed_refill_polled_twice_sends_one_email(alice, completed, simulator, committed):
+    refill = refill_request(user=alice, order=completed[0])
+    refills_submit(refill_ids=[refill.pk])
+    simulator.simulator.refills[int(reload(refill).upstream_id)].outcome = "Completed"
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
+
+    with committed():
+        for _ in range(2):
+            Refill.objects.update(next_check_at=None)
+            refills_poll(every=True)
+
+    order = completed[0]
+    (message,) = mail.outbox
+    assert message.subject == f"[Reseller] Refill {refill.pk} of order {order.pk} completed"
+    assert f"refill {refill.pk} of your order {order.pk}" in message.body
+    assert f"{PANEL_URL}/orders/{order.public_id}/" in message.body
+    assert ACCOUNT_LINK in message.body
