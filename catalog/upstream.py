@@ -61,6 +61,9 @@ class Ambiguous(UpstreamError):
 # Results --------------------------------------------------------------------------------------------------
 
 
+NO_ANSWER = "No answer for this order"  # a multi answer that left an id out: nothing known of it
+
+
 @dataclass(frozen=True)
 class ItemError:
     """A per-id error inside a multi answer (the rest of the batch is fine)."""
@@ -376,9 +379,7 @@ class Client:
             for order_id in chunk:
                 row = by_id.get(order_id)
                 results[order_id] = (
-                    ItemError("No answer for this order")
-                    if row is None
-                    else _parse_refill_id(row.get("refill"))
+                    ItemError(NO_ANSWER) if row is None else _parse_refill_id(row.get("refill"))
                 )
         return results
 
@@ -408,9 +409,7 @@ class Client:
             by_id = _rows_by(answer, "order", self.host)
             for order_id in chunk:
                 row = by_id.get(order_id)
-                results[order_id] = (
-                    ItemError("No answer for this order") if row is None else _parse_cancel(row.get("cancel"))
-                )
+                results[order_id] = ItemError(NO_ANSWER) if row is None else _parse_cancel(row.get("cancel"))
         return results
 
     # The one HTTP call ------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from reseller.money import format_money
 from .errors import OrderError
 from .models import Order, OrderEvent, Refill, RefillEvent, Status
 from .operators import (
+    COULD_NOT_BE_PLACED,
+    COULD_NOT_BE_PLACED_REFUNDED,
     order_fail_and_refund,
     order_resubmit,
     order_set_upstream_id,
@@ -44,9 +46,7 @@ class UpstreamIdForm(forms.Form):
 
 
 class FailForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500, help_text="Shown to the customer.", initial="The order could not be placed."
-    )
+    reason = forms.CharField(max_length=500, help_text="Shown to the customer.", initial=COULD_NOT_BE_PLACED)
 
 
 @admin.register(Order)
@@ -152,7 +152,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Fail and refund (orders never placed upstream)", permissions=["change"])
     def fail_and_refund(self, request, queryset):
-        reason = "The order could not be placed. Your balance was refunded."
+        reason = COULD_NOT_BE_PLACED_REFUNDED
         self._each(
             request,
             queryset.select_related("user"),

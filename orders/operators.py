@@ -6,6 +6,7 @@ worker any moment, and one at the provider is the provider's to finish.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from catalog import protocol
 
@@ -15,6 +16,10 @@ from .moves import order_move, refill_move
 from .queue import order_submission_enqueue
 
 CHANGED_MEANWHILE = "The order changed meanwhile; reload and try again."
+# Reasons an operator's failure shows the customer (stored in English, translated where shown).
+COULD_NOT_BE_PLACED = gettext_noop("The order could not be placed.")
+COULD_NOT_BE_PLACED_REFUNDED = gettext_noop("The order could not be placed. Your balance was refunded.")
+FAILED_BY_OPERATOR = gettext_noop("Failed by an operator.")
 
 
 def order_resubmit(*, order: Order, by) -> None:
@@ -59,7 +64,7 @@ def order_fail_and_refund(*, order: Order, reason: str, by) -> None:
         raise OrderError(
             "Only queued orders and orders in review (never placed upstream) can be failed here."
         )
-    reason = reason or "Failed by an operator."
+    reason = reason or FAILED_BY_OPERATOR
     if not order_move(order, Status.FAILED, source=Source.OPERATOR, note=reason, by=by, error=reason[:500]):
         raise OrderError(CHANGED_MEANWHILE)
 

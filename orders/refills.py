@@ -36,6 +36,8 @@ from .queue import refills_submission_enqueue
 
 log = logging.getLogger(__name__)
 ALREADY_OPEN = _("A refill of this order is already under way.")
+# What a customer reads of a refill the provider refused (its own words go to the history, the operator's).
+REFILL_REFUSED = gettext_noop("The provider refused this refill request.")
 
 
 # Requests -------------------------------------------------------------------------------------------------
@@ -105,7 +107,7 @@ def refills_submit(*, refill_ids: list[int]) -> bool:
             else:
                 answers = client.refills(list(by_order))
         except upstream.Rejected as exc:
-            _finish_submission(refills, RefillStatus.FAILED, error=str(exc))
+            _finish_submission(refills, RefillStatus.FAILED, error=REFILL_REFUSED, note=str(exc))
         except upstream.Unreachable as exc:
             _finish_submission(refills, RefillStatus.QUEUED, note=f"Provider unreachable, will retry: {exc}")
             unreachable = True
@@ -154,11 +156,11 @@ def _store_refill_ids(by_order: dict[str, Refill], answers: dict) -> None:
     next_check_at = timezone.now() + timedelta(seconds=settings.REFILL_FIRST_CHECK_AFTER)
     moves = []
     for upstream_order_id, refill in by_order.items():
-        answer = answers.get(upstream_order_id, upstream.ItemError("No answer for this order"))
+        answer = answers.get(upstream_order_id, upstream.ItemError(upstream.NO_ANSWER))
         if isinstance(answer, upstream.ItemError):
-            message = answer.message[:500]
+            changes = {"error": REFILL_REFUSED}
             moves.append(
-                Move(refill, RefillStatus.FAILED, Source.SUBMISSION, message, changes={"error": message})
+                Move(refill, RefillStatus.FAILED, Source.SUBMISSION, answer.message[:500], changes=changes)
             )
         else:
             changes = {"upstream_id": answer, "next_check_at": next_check_at, "error": ""}

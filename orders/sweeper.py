@@ -49,7 +49,7 @@ def refills_sweep() -> int:
     stuck_before = timezone.now() - timedelta(seconds=settings.REFILL_SUBMIT_STUCK_AFTER)
     stuck = Refill.objects.filter(status=RefillStatus.SUBMITTING, submitted_at__lt=stuck_before)
     moves = [
-        Move(refill, RefillStatus.NEEDS_REVIEW, Source.SWEEPER, REFILL_STUCK, changes={"error": REFILL_STUCK})
+        Move(refill, RefillStatus.NEEDS_REVIEW, Source.SWEEPER, REFILL_STUCK)  # the operator's note
         for refill in stuck
     ]
     return len(refills_move(moves))

@@ -17,7 +17,8 @@ TAGS = {
 ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "noopener noreferrer nofollow"
-EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc"]
+# nl2br: a line break is a line break (bank details are written one per line, as they were before Markdown).
+EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "nl2br"]
 # The page has its own h1: the operator's `# Title` becomes an h2, `##` an h3 (toc only shifts headings here).
 EXTENSION_CONFIGS = {"toc": {"baselevel": 2, "marker": ""}}
 
@@ -26,7 +27,10 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
     """nh3 has checked the scheme of absolute URLs; this refuses what it lets through as relative
     (`//host/x` included) but a path of the panel, and images from anywhere but https."""
     if name == "href" and ":" not in value.split("/", 1)[0]:
-        return value if value.startswith("/") and not value.startswith("//") else None
+        # A browser reads `/\host` and `/<tab>/host` as `//host`: a panel path has none of those.
+        if not value.startswith("/") or value.startswith("//") or any(c in value for c in "\\\t\r\n"):
+            return None
+        return value
     if tag == "img" and name == "src":
         return value if value.lower().startswith("https://") else None
     return value

@@ -136,7 +136,7 @@ def test_the_compiled_catalogs_match_the_po_files(po):
         return tuple(value) if isinstance(value, list | tuple) else value
 
     with po.with_suffix(".mo").open("rb") as file:
-        compiled = {key(message.id): key(message.string) for message in read_mo(file) if message.id}
-    source = {key(m.id): key(m.string) for m in catalog(po) if m.id and not m.fuzzy}
+        compiled = {(m.context, key(m.id)): key(m.string) for m in read_mo(file) if m.id}
+    source = {(m.context, key(m.id)): key(m.string) for m in catalog(po) if m.id and not m.fuzzy}
 
     assert compiled == source, "run `make messages` and commit the .mo files"

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Registers the tasks in every process (web included), so notifications.py finds them by name.
-        from . import tasks  # noqa: F401
+        from . import receivers, tasks  # noqa: F401

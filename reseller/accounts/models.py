@@ -40,6 +40,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Blank: the browser's language."),
     )
+    # The language of the customer's last sign-in: their emails' language while `language` is blank.
+    last_language = models.CharField(max_length=10, blank=True, editable=False)
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
@@ -61,6 +63,12 @@ class User(AbstractUser):
                 name="user_discount_percent_0_to_100",
             )
         ]
+
+    @property
+    def email_language(self) -> str:
+        """The language of this customer's emails: the one they chose, else the one they last signed in
+        with, else the panel's."""
+        return self.language or self.last_language or settings.LANGUAGE_CODE
 
     @property
     def zone(self) -> ZoneInfo:

@@ -53,7 +53,7 @@ def customer_email_send(*, user_id: int, kind: str, context: dict) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email_notifications or not user.email:
         return False
-    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(user.zone):
+    with translation.override(user.email_language), timezone.override(user.zone):
         context = {
             **context,
             "user": user,

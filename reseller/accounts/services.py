@@ -5,6 +5,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,3 +69,10 @@ def user_language_set(*, user: User, language: str) -> None:
     """The language chosen in the header's switcher, remembered for the customer's next visits and emails."""
     user.language = User._meta.get_field("language").clean(language, user)
     user.save(update_fields=["language"])
+
+
+def user_last_language_set(*, user: User, language: str) -> None:
+    """Remembers the language of a sign-in (one of the panel's, else nothing); writes only a change."""
+    if language in dict(settings.LANGUAGES) and user.last_language != language:
+        User.objects.filter(pk=user.pk).update(last_language=language)
+        user.last_language = language

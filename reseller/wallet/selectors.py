@@ -36,7 +36,7 @@ def ledger_entry_get(*, user: User, public_id) -> LedgerEntry:
 
 
 def month_start(now: datetime | None = None) -> datetime:
-    """Midnight on the first of this month, in the panel's time zone."""
+    """Midnight on the first of this month, in the active time zone (the customer's, in their requests)."""
     local = timezone.localtime(now)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 

@@ -111,6 +111,24 @@ def test_an_email_renders_in_the_customers_language(alice):
     assert sent
     (message,) = mail.outbox
     assert '<html lang="vi">' in html_of(message)
+    assert "đã được cộng vào số dư của bạn" in message.body
+
+
+def test_a_customer_who_never_chose_gets_emails_in_the_language_they_sign_in_with(client, alice):
+    client.post(
+        "/accounts/login/",
+        {"login": alice.username, "password": "password"},
+        headers={"Accept-Language": "vi"},
+    )
+    alice.refresh_from_db()
+
+    customer_email_send(
+        user_id=alice.pk, kind="funds_credited", context={"amount": "10", "balance": "110", "note": ""}
+    )
+
+    assert (alice.language, alice.last_language) == ("", "vi")
+    (message,) = mail.outbox
+    assert '<html lang="vi">' in html_of(message)
 
 
 # Orders refunded and refills completed, as polling finds them

@@ -229,3 +229,20 @@ def test_an_operator_gives_a_refill_in_review_its_upstream_id(client, alice, com
     assert (refill.status, refill.upstream_id) == (RefillStatus.PENDING, "77")
     again = client.post(f"/admin/orders/refill/{refill.pk}/upstream-id/", {"upstream_id": "78"})
     assert "Only refills that need review" in again.content.decode()
+
+
+def test_an_id_the_provider_left_out_of_its_answer_can_be_canceled_again(
+    alice, followers, simulator, monkeypatch
+):
+    from catalog import upstream
+
+    (order,) = place(alice, followers)
+    monkeypatch.setattr(upstream.Client, "cancel", lambda self, ids: {})  # an answer without our id
+
+    result = orders_cancel(user=alice, orders=[order])[order.pk]
+
+    order = Order.objects.get(pk=order.pk)
+    assert result.message == "The cancel could not be confirmed by the provider; try again later."
+    assert (order.cancel_refusal, order.cancel_requested_at) == ("", None)
+    monkeypatch.undo()
+    assert orders_cancel(user=alice, orders=[order]) == {order.pk: True}

@@ -278,3 +278,21 @@ def test_a_move_from_a_stale_copy_returns_false_and_leaves_the_row_and_history_a
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
     assert balance_of(alice) == HUNDRED
     assert ledger_check().ok
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_cancels_at_once_ask_the_provider_once_and_neither_reads_as_refused(alice, followers, simulator):
+    from orders.cancels import ALREADY_REQUESTED, orders_cancel
+    from tests.helpers import place
+
+    (order,) = place(alice, followers)
+
+    results = run_together(2, lambda i: orders_cancel(user=alice, orders=[Order.objects.get(pk=order.pk)]))
+
+    answers = sorted(("ok" if result[order.pk] is True else str(result[order.pk])) for result in results)
+    order = Order.objects.get(pk=order.pk)
+    assert answers == [str(ALREADY_REQUESTED), "ok"]  # before the claim: one accepted, one "refused"
+    assert order.cancel_refusal == "" and order.cancel_requested_at is not None
+    notes = list(order.events.filter(note__startswith="Cancel").values_list("note", flat=True))
+    assert notes == ["Cancel requested"]

@@ -9,7 +9,14 @@ from catalog.models import Service
 from catalog.upstream import Client
 from orders.errors import OrderError
 from orders.models import Order, Refill, RefillStatus
-from orders.refills import refill_problem, refill_request, refill_request_many, refills_poll, refills_submit
+from orders.refills import (
+    REFILL_REFUSED,
+    refill_problem,
+    refill_request,
+    refill_request_many,
+    refills_poll,
+    refills_submit,
+)
 from orders.tasks import refills_submit as refills_submit_task
 from tests.helpers import finish, place, reload
 
@@ -97,7 +104,8 @@ def test_a_bulk_refill_asks_once_and_records_per_order_errors(alice, completed, 
     assert [(action, len(p["orders"].split(","))) for action, p in calls] == [("refill", 3)]
     first, second, unknown = (reload(results[o.pk]) for o in orders)
     assert first.status == second.status == RefillStatus.PENDING
-    assert (unknown.status, unknown.error) == (RefillStatus.FAILED, "Incorrect order ID")
+    assert (unknown.status, unknown.error) == (RefillStatus.FAILED, REFILL_REFUSED)
+    assert unknown.events.last().note == "Incorrect order ID", "the provider's words, for the operator"
 
 
 def test_refill_requests_for_someone_elses_order_are_refused(charlie, completed):
@@ -149,13 +157,16 @@ def test_an_ambiguous_refill_answer_needs_review_and_is_never_resent(alice, comp
     assert len(simulator.simulator.refills) == (0 if fault == "http500" else 1)
 
 
-def test_a_rejected_refill_request_shows_the_providers_reason(alice, completed, simulator):
+def test_a_rejected_refill_request_says_so_and_keeps_the_providers_reason_for_the_operator(
+    alice, completed, simulator
+):
     simulator.simulator.inject("error", action="refill")
     refill = refill_request(user=alice, order=completed[0])
 
     refills_submit(refill_ids=[refill.pk])
 
-    assert (reload(refill).status, reload(refill).error) == (RefillStatus.FAILED, "Simulated failure")
+    assert (reload(refill).status, reload(refill).error) == (RefillStatus.FAILED, REFILL_REFUSED)
+    assert "Simulated failure" in reload(refill).events.last().note
     assert refill_problem(order=Order.objects.select_related("service").get(pk=completed[0].pk)) is None
 
 

@@ -191,3 +191,18 @@ def test_the_live_answer_takes_the_ids_as_htmx_sends_them(alice_client, alice, f
     html = response.content.decode()
     assert response.status_code == 200
     assert all(f'id="order-{order.public_id}" data-live="true" hx-swap-oob="true"' in html for order in live)
+
+
+def test_a_failure_reason_reads_in_the_customers_language(alice_client, alice, followers):
+    from orders.operators import order_fail_and_refund
+    from orders.placement import order_place
+
+    order = order_place(user=alice, service=followers, link=LINK, quantity=followers.min_quantity)  # queued
+    order_fail_and_refund(order=order, by=None, reason="")
+
+    url = order.get_absolute_url()
+    english = alice_client.get(url).content.decode()
+    vietnamese = alice_client.get(url, headers={"Accept-Language": "vi"}).content.decode()
+
+    assert "Failed by an operator." in english
+    assert "Quản trị viên đã hủy đơn hàng này." in vietnamese and "Failed by an operator." not in vietnamese

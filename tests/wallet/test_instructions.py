@@ -79,3 +79,16 @@ def test_tables_code_and_quotes_survive_but_styles_and_classes_do_not():
 
 def test_nothing_written_renders_as_nothing():
     assert render_markdown("") == "" and render_markdown(None) == ""
+
+
+def test_lines_written_one_per_line_stay_on_their_own_lines():
+    html = render_markdown("Bank: VCB\nAccount: 0123456789\nMemo: NAP42")
+
+    assert html.count("<br>") == 2 and "Account: 0123456789" in html
+
+
+@pytest.mark.parametrize("href", ["/\\evil.example", "/&#9;/evil.example", "//evil.example"])
+def test_a_path_that_a_browser_reads_as_another_host_loses_its_address(href):
+    html = render_markdown(f'<a href="{href}">pay here</a> and [there]({href})')
+
+    assert "evil.example" not in html and html.count("<a ") == 2
