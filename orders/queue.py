@@ -1,11 +1,10 @@
-"""Enqueueing work for the workers, after the transaction that made it commits.
+"""Enqueueing the orders' work, after the transaction that made it commits (reseller/enqueue.py).
 
 Tasks are found by name, so that nothing here (and nothing that enqueues) imports orders.tasks: the tasks
 module is loaded by the app config (orders/apps.py) and imports the services, never the other way round.
 """
 
-from celery import current_app
-from django.db import transaction
+from reseller.enqueue import enqueue_after_commit
 
 SUBMIT_ORDER = "orders.tasks.order_submit"
 SUBMIT_REFILLS = "orders.tasks.refills_submit"
@@ -13,14 +12,9 @@ SUBMIT_REFILLS = "orders.tasks.refills_submit"
 
 def order_submission_enqueue(*, order_id: int) -> None:
     """Submits the order upstream once the current transaction commits (at once outside one)."""
-    _after_commit(SUBMIT_ORDER, order_id)
+    enqueue_after_commit(SUBMIT_ORDER, order_id)
 
 
 def refills_submission_enqueue(*, refill_ids: list[int]) -> None:
     """Submits these refills upstream (one task for all of them) once the current transaction commits."""
-    _after_commit(SUBMIT_REFILLS, list(refill_ids))
-
-
-def _after_commit(task_name: str, *args) -> None:
-    # current_app.tasks honours task_always_eager, which send_task would not.
-    transaction.on_commit(lambda: current_app.tasks[task_name].delay(*args))
+    enqueue_after_commit(SUBMIT_REFILLS, list(refill_ids))

@@ -9,13 +9,13 @@ in the customer's language and time zone.
 import json
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+
+from reseller.enqueue import enqueue_after_commit
 
 from .models import User
 
@@ -40,9 +40,7 @@ def customer_notify(*, user_id: int, kind: str, context: dict) -> None:
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of customer email: {kind!r}.")
     context = json.loads(json.dumps(context, default=str))  # what the worker gets, even when run eagerly
-    transaction.on_commit(
-        lambda: current_app.tasks[SEND_CUSTOMER_EMAIL].delay(user_id, kind, context), robust=True
-    )
+    enqueue_after_commit(SEND_CUSTOMER_EMAIL, user_id, kind, context, robust=True)
 
 
 def customer_email_send(*, user_id: int, kind: str, context: dict) -> bool:

@@ -237,7 +237,8 @@ def test_an_id_the_provider_left_out_of_its_answer_can_be_canceled_again(
     from catalog import upstream
 
     (order,) = place(alice, followers)
-    monkeypatch.setattr(upstream.Client, "cancel", lambda self, ids: {})  # an answer without our id
+    # The simulator always answers every id; a provider that leaves one out is only this patch.
+    monkeypatch.setattr(upstream.Client, "cancel", lambda self, ids: {})
 
     result = orders_cancel(user=alice, orders=[order])[order.pk]
 
