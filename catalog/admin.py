@@ -157,7 +157,16 @@ class ServiceAdmin(admin.ModelAdmin):
         "is_available",
     ]
     list_display_links = ["id", "display_name"]
-    list_filter = ["is_enabled", "is_available", "provider", "type", "category", "refill", "cancel"]
+    list_filter = [
+        "is_enabled",
+        "is_available",
+        "provider",
+        "type",
+        "category",
+        "refill",
+        "cancel",
+        "dripfeed",
+    ]
     search_fields = ["=id", "name", "upstream_name", "upstream_id", "category__name"]
     list_select_related = ["provider", "category"]
     list_per_page = 100
@@ -171,7 +180,20 @@ class ServiceAdmin(admin.ModelAdmin):
         "completion_sample",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "description", "category", "sort_order", "is_enabled", "refill_days"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "description",
+                    "category",
+                    "sort_order",
+                    "is_enabled",
+                    "refill_days",
+                    "dripfeed_enabled",
+                ]
+            },
+        ),
         (
             "Pricing",
             {"fields": ["markup_percent", "fixed_rate", "cost_rate", "price_rate", "margin_display"]},

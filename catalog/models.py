@@ -5,9 +5,30 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .protocol import ServiceType
 from .service_types import SELLABLE_TYPES, TypeRule, type_rule
+
+
+class TypeLabel(models.TextChoices):
+    """Each type as a customer reads it (translated); the protocol's names stay in catalog/protocol.py."""
+
+    DEFAULT = ServiceType.DEFAULT.value, _("Default")
+    PACKAGE = ServiceType.PACKAGE.value, _("Package")
+    CUSTOM_COMMENTS = ServiceType.CUSTOM_COMMENTS.value, _("Custom Comments")
+    CUSTOM_COMMENTS_PACKAGE = ServiceType.CUSTOM_COMMENTS_PACKAGE.value, _("Custom Comments Package")
+    MENTIONS = ServiceType.MENTIONS.value, _("Mentions")
+    MENTIONS_WITH_HASHTAGS = ServiceType.MENTIONS_WITH_HASHTAGS.value, _("Mentions with Hashtags")
+    MENTIONS_CUSTOM_LIST = ServiceType.MENTIONS_CUSTOM_LIST.value, _("Mentions Custom List")
+    MENTIONS_HASHTAG = ServiceType.MENTIONS_HASHTAG.value, _("Mentions Hashtag")
+    MENTIONS_USER_FOLLOWERS = ServiceType.MENTIONS_USER_FOLLOWERS.value, _("Mentions User Followers")
+    MENTIONS_MEDIA_LIKERS = ServiceType.MENTIONS_MEDIA_LIKERS.value, _("Mentions Media Likers")
+    COMMENT_LIKES = ServiceType.COMMENT_LIKES.value, _("Comment Likes")
+    POLL = ServiceType.POLL.value, _("Poll")
+    SEO = ServiceType.SEO.value, _("SEO")
+    SUBSCRIPTIONS = ServiceType.SUBSCRIPTIONS.value, _("Subscriptions")
+
 
 RATE_DIGITS = {"max_digits": 24, "decimal_places": 8}
 PERCENT_DIGITS = {"max_digits": 9, "decimal_places": 2}
@@ -106,6 +127,11 @@ class Service(models.Model):
     fixed_rate = models.DecimalField(
         "fixed rate per 1000", **RATE_DIGITS, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    dripfeed_enabled = models.BooleanField(
+        "offer drip-feed",
+        default=True,
+        help_text="Offer drip-feed (runs and an interval) when the provider flags the service for it.",
+    )
     refill_days = models.PositiveSmallIntegerField(
         "refill window (days)",
         null=True,
@@ -163,6 +189,18 @@ class Service(models.Model):
     @property
     def is_sellable_type(self) -> bool:
         return self.type_rule is not None
+
+    @property
+    def type_label(self) -> str:
+        """The type as a customer reads it; one the protocol does not know, as the provider wrote it."""
+        return TypeLabel(self.type).label if self.type in TypeLabel.values else self.type
+
+    @property
+    def offers_dripfeed(self) -> bool:
+        """Runs and an interval may be ordered: the type allows it, the provider flags it, the operator
+        has not switched it off."""
+        rule = self.type_rule
+        return bool(rule and rule.dripfeed and self.dripfeed and self.dripfeed_enabled)
 
     @property
     def margin(self) -> Decimal:

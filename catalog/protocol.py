@@ -28,6 +28,8 @@ ACTIVE_ORDER_WITH_LINK = "You have active order with this link. Please wait unti
 CANCEL_NOT_ACCEPTED = "Cancel was not accepted"
 # Ours, in the same style: an `add` of a Custom Comments service without any comments.
 COMMENTS_REQUIRED = "Comments are required: one per line"
+DRIPFEED_NOT_AVAILABLE = "Drip-feed is not available for this service"
+EXPIRY_FORMAT = "%d/%m/%Y"  # a subscription's `expiry`, d/m/Y (part 3)
 
 
 def quantity_below_min(minimum: int) -> str:
@@ -77,6 +79,16 @@ class RefillStatus(StrEnum):
     PROCESSING = "Processing"
     COMPLETED = "Completed"
     REJECTED = "Rejected"
+
+
+class SubscriptionStatus(StrEnum):
+    """A subscription's status (part 3); `status` of a subscription answers one of these."""
+
+    ACTIVE = "Active"
+    PAUSED = "Paused"
+    COMPLETED = "Completed"
+    EXPIRED = "Expired"
+    CANCELED = "Canceled"
 
 
 # Other spellings providers send, after case and spaces are folded ("In Progress", "Cancelled").

@@ -5,10 +5,27 @@ refills, moves them along a clock that tests can advance, and can misbehave on d
 answer with the representation quirks of real providers. Stdlib only, so it runs without Django or a database.
 
 Conventions where the card is silent:
-- A Package service is sold whole: the order's quantity is 1 and its charge is the rate (the rate is the
-  price of one package, not per 1000).
+- Each service type of part 2 has one row in `_ADD_FIELDS`: the `add` fields it requires and how its quantity
+  is counted. A required field that is absent or blank is an "Incorrect request", nothing charged; a link that
+  is sent but no URL is an "Incorrect link". A type without a row (one the protocol does not know) is refused
+  as an "Incorrect request": it is listed, never sold.
+- Every order keeps the fields of its `add` as received (all but key, action and service), so tests can see
+  what a panel sent.
+- A Package and a Custom Comments Package are sold whole: the order's quantity is 1 and its charge is the
+  rate (the rate is the price of one package, not per 1000).
 - Refunds go back to the simulator's balance once, when an order turns Partial or Canceled; the reported
   charge is what the order finally cost.
+- Drip-feed (`runs` + `interval` on a Default service whose `dripfeed` flag is true): the quantity is per
+  run and limited per run; the order is `runs x quantity`, paid at placement. Run k is done at
+  created + k x step_seconds + (k - 1) x interval x minute_seconds, and gets a child order id. `status`
+  answers the whole order (`dripfeed_shape` "whole") or `{status, runs, orders}` ("runs").
+- Subscriptions: one post served every step_seconds while Active (not while Paused), each a child order id.
+  `posts` > 0 is paid for up front (posts x max x rate / 1000), the unserved share refunded once when it
+  ends; unlimited ones (posts 0) pay max x rate / 1000 per post as it is served, even below a zero balance.
+  An `expiry` date ends it (Expired) once the simulator's date (UTC) is past it. `min`, `max`, `delay` and
+  `old_posts` are checked and kept, and change nothing else.
+- Child ids (runs and posts) come from their own counter, in the order the runs and posts happened, so they
+  depend on the seed and the clock, not on which order was asked about first.
 """
 
 from __future__ import annotations
@@ -23,26 +40,31 @@ import struct
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from catalog import protocol
-from catalog.protocol import OrderStatus, RefillStatus, ServiceType
+from catalog.protocol import OrderStatus, RefillStatus, ServiceType, SubscriptionStatus
 
 logger = logging.getLogger("catalog.simulator")
 
 CENTS = Decimal("0.00001")
 FIRST_ORDER_ID = 10001
+FIRST_CHILD_ID = 500001  # the orders a drip-feed run or a subscription's post becomes
 
 ORDER_STAGES = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING)
 REFILL_STAGES = (RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
 ORDER_FINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED})
 REFILL_FINAL = frozenset({RefillStatus.COMPLETED, RefillStatus.REJECTED})
+SUBSCRIPTION_OPEN = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED})
 
 FAULTS = frozenset({"error", "http500", "html", "broken", "timeout", "reset"})
 UNPROCESSED_FAULTS = frozenset({"error", "http500", "html"})
+DRIPFEED_SHAPES = ("whole", "runs")
+NOT_ADD_FIELDS = frozenset({"key", "action", "service"})
 
 
 @dataclass
@@ -52,10 +74,13 @@ class SimulatorConfig:
     currency: str = "USD"
     balance: Decimal = Decimal("1000")
     services: int = 0  # 0 = the built-in catalog; N > 0 = N generated services (sync benchmarks)
-    step_seconds: float = 5.0  # how long each stage lasts
+    step_seconds: float = 5.0  # how long each stage lasts; also a drip-feed's run and a subscription's post
     partial_share: float = 0.2
     cancel_share: float = 0.1
     refill_reject_share: float = 0.2
+    expire_share: float = 0.1  # subscriptions (posts > 1) that expire before all their posts are served
+    minute_seconds: float = 0.0  # how long a minute of drip-feed interval lasts: 0, intervals take no time
+    dripfeed_shape: str = "whole"  # how `status` answers a drip-feed: "whole" or "runs" (part 3)
     latency: float = 0.0  # seconds added before every answer
     hang_seconds: float = 5.0  # how long the "timeout" fault sleeps before answering
     quirks: bool = False
@@ -83,7 +108,7 @@ class Order:
     id: int
     service: int
     link: str
-    quantity: int
+    quantity: int  # the whole order: runs x quantity for a drip-feed
     charge: Decimal  # what the order costs now: the price minus any refund
     status: OrderStatus
     remains: int
@@ -91,6 +116,44 @@ class Order:
     created_at: float
     outcome: OrderStatus  # the final status, decided at creation
     final_remains: int
+    fields: dict[str, str] = field(default_factory=dict)  # the add's fields but key, action and service
+    runs: int = 0  # drip-feed runs asked for; 0: not a drip-feed
+    interval: int = 0  # minutes between runs
+    final_runs: int = 0  # the runs a drip-feed does before it ends, decided at creation
+    runs_done: int = 0
+    children: list[int] = field(default_factory=list)  # a child order id per run done
+
+    @property
+    def run_quantity(self) -> int:
+        return self.quantity // self.runs if self.runs else self.quantity
+
+
+@dataclass
+class Subscription:
+    """Auto-likes or views on the future posts of `username` (part 3); each served post is a child order."""
+
+    id: int
+    service: int
+    username: str
+    min: int
+    max: int
+    delay: int  # minutes
+    posts: int  # future posts to serve; 0: unlimited
+    old_posts: int
+    expiry: date | None
+    charge: Decimal  # paid posts minus any refund; for an unlimited one, the posts served so far
+    post_price: Decimal  # max x rate / 1000
+    status: SubscriptionStatus
+    created_at: float
+    outcome: SubscriptionStatus  # how it ends by itself, decided at creation; Active: it does not
+    served_cap: int  # the posts served before it ends by its outcome (0: no cap)
+    end_post: int  # the post slot at which it ends by its outcome (0: never)
+    deadline: float | None  # the simulator-clock moment its expiry date is past
+    fields: dict[str, str] = field(default_factory=dict)
+    served: int = 0
+    children: list[int] = field(default_factory=list)  # a child order id per served post
+    paused_at: float | None = None
+    paused_total: float = 0.0
 
 
 @dataclass
@@ -113,7 +176,48 @@ class _Refusal(Exception):
     """A request the provider turns down with an error text; nothing has changed."""
 
 
+# How an add counts its quantity
+BY_QUANTITY = "quantity"  # the `quantity` field
+BY_LINES = "lines"  # the non-blank lines of the rule's `lines_of` field
+WHOLE = "whole"  # one, at the rate
+PER_POST = "posts"  # a subscription: charged per post
+
+
+@dataclass(frozen=True)
+class AddFields:
+    """What an `add` of one service type must carry (part 2, "add fields by service type")."""
+
+    required: tuple[str, ...]
+    count: str = BY_QUANTITY
+    lines_of: str = ""
+    numbers: dict[str, int] = field(default_factory=dict)  # whole-number fields and the least each may be
+    urls: tuple[str, ...] = ()  # fields besides the link that must be a URL
+    dripfeed: bool = False  # takes the optional `runs` and `interval`
+
+
 T = ServiceType  # short, so that every row below stays on one line
+F = AddFields
+
+_ADD_FIELDS: dict[ServiceType, AddFields] = {
+    T.DEFAULT: F(("link", "quantity"), numbers={"runs": 1, "interval": 0}, dripfeed=True),
+    T.PACKAGE: F(("link",), count=WHOLE),
+    T.CUSTOM_COMMENTS: F(("link", "comments"), count=BY_LINES, lines_of="comments"),
+    T.CUSTOM_COMMENTS_PACKAGE: F(("link", "comments"), count=WHOLE),
+    T.MENTIONS: F(("link", "quantity", "usernames")),
+    T.MENTIONS_WITH_HASHTAGS: F(("link", "quantity", "usernames", "hashtags")),
+    T.MENTIONS_CUSTOM_LIST: F(("link", "usernames"), count=BY_LINES, lines_of="usernames"),
+    T.MENTIONS_HASHTAG: F(("link", "quantity", "hashtag")),
+    T.MENTIONS_USER_FOLLOWERS: F(("link", "quantity", "username")),
+    T.MENTIONS_MEDIA_LIKERS: F(("link", "quantity", "media"), urls=("media",)),
+    T.COMMENT_LIKES: F(("link", "quantity", "username")),
+    T.POLL: F(("link", "quantity", "answer_number"), numbers={"answer_number": 1}),
+    T.SEO: F(("link", "quantity", "keywords")),
+    T.SUBSCRIPTIONS: F(
+        ("username", "min", "max", "delay"), count=PER_POST, numbers={"delay": 0, "posts": 0, "old_posts": 0}
+    ),
+}
+
+BETA_TYPE = "Custom Type Beta"  # a type the protocol does not know: listed, never sold
 
 # (category, name, type, rate, min, max, refill, cancel); ids are 1.. in this order.
 _BUILT_IN = (
@@ -147,6 +251,16 @@ _BUILT_IN = (
     ("Twitter", "Twitter Likes", T.DEFAULT, "2.2", 20, 10000, False, False),
     ("Twitter", "Twitter Retweets", T.DEFAULT, "3.1", 20, 5000, True, True),
     ("Twitter", "Twitter Premium Impressions Package", T.PACKAGE, "1450", 1, 1, False, False),
+    # 31 on: one of each part-2 type the rows above lack, and one type the protocol does not know.
+    ("Instagram", "Instagram 10 Comments Package", T.CUSTOM_COMMENTS_PACKAGE, "4.5", 1, 1, False, False),
+    ("Instagram", "Instagram Mentions + Hashtags", T.MENTIONS_WITH_HASHTAGS, "4.1", 100, 10000, False, False),
+    ("Instagram", "Instagram Mentions [Custom List]", T.MENTIONS_CUSTOM_LIST, "5.5", 10, 1000, False, False),
+    ("Instagram", "Instagram Mentions [Hashtag Users]", T.MENTIONS_HASHTAG, "2.6", 100, 20000, False, False),
+    ("Instagram", "Instagram Mentions [Followers]", T.MENTIONS_USER_FOLLOWERS, "3", 100, 20000, False, False),
+    ("Instagram", "Instagram Mentions [Likers]", T.MENTIONS_MEDIA_LIKERS, "3.4", 100, 10000, False, False),
+    ("YouTube", "YouTube Comment Likes", T.COMMENT_LIKES, "1.6", 20, 10000, False, True),
+    ("Instagram", "Instagram Auto Likes [Future posts]", T.SUBSCRIPTIONS, "0.9", 50, 5000, False, True),
+    ("Instagram", "Instagram Story Poll Votes [Beta]", BETA_TYPE, "7.5", 100, 5000, False, False),
 )
 _BUILT_IN_EXTRAS = {
     1: {"dripfeed": True, "desc": "Real-looking accounts. Start 0-1 hours, 10k/day."},
@@ -154,10 +268,22 @@ _BUILT_IN_EXTRAS = {
     8: {"dripfeed": False, "desc": "Fast start, up to 1M/day."},
     13: {"dripfeed": True, "desc": "Non-drop views from suggested videos."},
     23: {"desc": "Members stay; 30 days refill."},
+    38: {"desc": "Likes on every new post, from 0 to 600 minutes after it appears."},
+    39: {"desc": "Votes on a story poll. Beta: not every panel can order it yet."},
 }
 _CATEGORIES = ("Instagram", "TikTok", "YouTube", "Facebook", "Telegram", "Twitter")
 _KINDS = ("Followers", "Likes", "Views", "Comments", "Shares", "Reactions")
-_UNSUPPORTED_TYPES = (ServiceType.MENTIONS, ServiceType.POLL, ServiceType.SUBSCRIPTIONS, ServiceType.SEO)
+# The "other types" share of a generated catalog: the beta type panels cannot sell, and a few of part 2.
+_OTHER_TYPES = (
+    BETA_TYPE,
+    BETA_TYPE,
+    ServiceType.MENTIONS,
+    ServiceType.MENTIONS_HASHTAG,
+    ServiceType.COMMENT_LIKES,
+    ServiceType.POLL,
+    ServiceType.SUBSCRIPTIONS,
+    ServiceType.SEO,
+)
 
 
 def built_in_catalog() -> list[Service]:
@@ -186,7 +312,7 @@ def _generated_service(service_id: int, category: str, rng: random.Random) -> Se
     elif roll < 0.10:
         service_type, name = ServiceType.CUSTOM_COMMENTS, f"{category} Custom Comments #{service_id}"
     elif roll < 0.15:
-        service_type = rng.choice(_UNSUPPORTED_TYPES)
+        service_type = rng.choice(_OTHER_TYPES)
     return Service(service_id, name, service_type, category, rate, low, high, refill, cancel)
 
 
@@ -195,18 +321,22 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig):
         self.config = config
-        self.orders: dict[int, Order] = {}
+        self.orders: dict[int, Order | Subscription] = {}
         self.refills: dict[int, Refill] = {}
         self._lock = threading.Lock()
         self._clock_offset = 0.0
+        self._wall_skew = time.time() - time.monotonic()  # the simulator's date: its clock plus this
         self._balance = Decimal(config.balance).quantize(CENTS, ROUND_HALF_UP)
         self._faults: list[_Fault] = []
         unknown = set(config.faults) - FAULTS
         if unknown:
             raise ValueError(f"Unknown faults {sorted(unknown)}; expected some of {sorted(FAULTS)}")
+        self._dripfeed_shape = _checked_shape(config.dripfeed_shape)
         self._fault_rng = random.Random(f"faults-{config.seed}")
         self._next_order_id = FIRST_ORDER_ID
+        self._next_child_id = FIRST_CHILD_ID
         self._next_refill_id = 1
+        self._timed: dict[int, Order | Subscription] = {}  # open drip-feeds and subscriptions
         services = generated_catalog(config.services, config.seed) if config.services else built_in_catalog()
         self._catalog = {service.id: service for service in services}
         self._services_answer = [self._service_entry(service) for service in services]
@@ -251,6 +381,25 @@ class Simulator:
                 return self._fault_rng.choice(self.config.faults)
         return None
 
+    def set_dripfeed_shape(self, shape: str) -> None:
+        """How `status` answers drip-feed orders from now on: "whole" or "runs"."""
+        with self._lock:
+            self._dripfeed_shape = _checked_shape(shape)
+
+    def pause(self, order_id: int) -> None:
+        """Pause an Active subscription: no posts appear until it is resumed."""
+        with self._lock:
+            subscription = self._subscription(order_id, SubscriptionStatus.ACTIVE)
+            subscription.status = SubscriptionStatus.PAUSED
+            subscription.paused_at = self._now()
+
+    def resume(self, order_id: int) -> None:
+        """Resume a Paused subscription; posts go on appearing one step apart."""
+        with self._lock:
+            subscription = self._subscription(order_id, SubscriptionStatus.PAUSED)
+            subscription.paused_total += self._now() - subscription.paused_at
+            subscription.status, subscription.paused_at = SubscriptionStatus.ACTIVE, None
+
     @property
     def services(self) -> list[Service]:
         with self._lock:
@@ -290,16 +439,48 @@ class Simulator:
         service = self._catalog.get(protocol.number_id(params.get("service", "")))
         if service is None:
             raise _Refusal(protocol.INCORRECT_SERVICE_ID)
-        link = params.get("link", "")
-        if not _is_url(link):
-            raise _Refusal(protocol.INCORRECT_LINK)
-        quantity = _order_quantity(service, params)
-        charge = _order_charge(service, quantity)
+        rule = _ADD_FIELDS.get(ServiceType.named(service.type))
+        if rule is None:
+            raise _Refusal(protocol.INCORRECT_REQUEST)
+        _check_fields(rule, params)
+        fields = {name: value for name, value in params.items() if name not in NOT_ADD_FIELDS}
+        if rule.count == PER_POST:
+            order_id = self._add_subscription(service, params, fields)
+        else:
+            order_id = self._add_order(service, rule, params, fields)
+        return {"order": _ident(order_id, self._quirk_rng("add", order_id))}
+
+    def _add_order(self, service: Service, rule: AddFields, params: dict[str, str], fields: dict) -> int:
+        runs, interval = _dripfeed(service, rule, params)
+        quantity = _order_quantity(service, rule, params) * max(runs, 1)
+        charge = _order_charge(service, rule, quantity)
         if charge > self._balance:
             raise _Refusal(protocol.NOT_ENOUGH_FUNDS)
         self._balance -= charge
-        order = self._create_order(service, link, quantity, charge)
-        return {"order": _ident(order.id, self._quirk_rng("add", order.id))}
+        return self._create_order(service, params["link"], quantity, charge, fields, runs, interval).id
+
+    def _add_subscription(self, service: Service, params: dict[str, str], fields: dict) -> int:
+        low, high = _parse_int(params["min"]), _parse_int(params["max"])
+        if low is None or high is None:
+            raise _Refusal(protocol.INCORRECT_REQUEST)
+        if low < service.min:
+            raise _Refusal(protocol.quantity_below_min(service.min))
+        if high > service.max:
+            raise _Refusal(protocol.quantity_above_max(service.max))
+        if low > high:
+            raise _Refusal(protocol.quantity_below_min(low))  # the max is below the order's own min
+        expiry = None
+        if params.get("expiry", "").strip():
+            try:
+                expiry = datetime.strptime(params["expiry"].strip(), protocol.EXPIRY_FORMAT).date()
+            except ValueError:
+                raise _Refusal(protocol.INCORRECT_REQUEST) from None
+        posts = _parse_int(params.get("posts", "").strip() or "0")
+        charge = (service.rate * high * posts / 1000).quantize(CENTS, ROUND_HALF_UP)
+        if charge > self._balance:
+            raise _Refusal(protocol.NOT_ENOUGH_FUNDS)
+        self._balance -= charge
+        return self._create_subscription(service, params, fields, low, high, posts, expiry, charge).id
 
     def _status(self, params: dict[str, str]) -> dict:
         if "orders" in params:
@@ -344,12 +525,25 @@ class Simulator:
 
     # Orders
 
-    def _create_order(self, service: Service, link: str, quantity: int, charge: Decimal) -> Order:
-        order_id = self._next_order_id
-        self._next_order_id += 1
+    def _create_order(
+        self,
+        service: Service,
+        link: str,
+        quantity: int,
+        charge: Decimal,
+        fields: dict,
+        runs: int,
+        interval: int,
+    ) -> Order:
+        order_id = self._take_order_id()
         rng = random.Random(f"{self.config.seed}:order:{order_id}")
         start_count = rng.randint(0, 20000)
-        outcome, final_remains = self._decide_outcome(rng, quantity)
+        final_runs = 0
+        if runs:
+            outcome, final_runs = self._decide_runs(rng, runs)
+            final_remains = quantity - final_runs * (quantity // runs)
+        else:
+            outcome, final_remains = self._decide_outcome(rng, quantity)
         order = Order(
             id=order_id,
             service=service.id,
@@ -362,9 +556,66 @@ class Simulator:
             created_at=self._now(),
             outcome=outcome,
             final_remains=final_remains,
+            fields=fields,
+            runs=runs,
+            interval=interval,
+            final_runs=final_runs,
         )
         self.orders[order_id] = order
+        if runs:
+            self._timed[order_id] = order
         return order
+
+    def _create_subscription(
+        self,
+        service: Service,
+        params: dict[str, str],
+        fields: dict,
+        low: int,
+        high: int,
+        posts: int,
+        expiry: date | None,
+        charge: Decimal,
+    ) -> Subscription:
+        order_id = self._take_order_id()
+        rng = random.Random(f"{self.config.seed}:subscription:{order_id}")
+        roll, expire_after = rng.random(), rng.randint(1, max(1, posts - 1))
+        outcome, served_cap, end_post = SubscriptionStatus.ACTIVE, 0, 0
+        if posts > 1 and roll < self.config.expire_share:
+            outcome, served_cap, end_post = SubscriptionStatus.EXPIRED, expire_after, expire_after + 1
+        elif posts:
+            outcome, served_cap, end_post = SubscriptionStatus.COMPLETED, posts, posts
+        deadline = None
+        if expiry is not None:  # the first moment of the day after the expiry date
+            day_after = datetime.combine(expiry + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            deadline = day_after.timestamp() - self._wall_skew
+        subscription = Subscription(
+            id=order_id,
+            service=service.id,
+            username=params["username"],
+            min=low,
+            max=high,
+            delay=int(params["delay"]),
+            posts=posts,
+            old_posts=_parse_int(params.get("old_posts", "").strip() or "0"),
+            expiry=expiry,
+            charge=charge,
+            post_price=(service.rate * high / 1000).quantize(CENTS, ROUND_HALF_UP),
+            status=SubscriptionStatus.ACTIVE,
+            created_at=self._now(),
+            outcome=outcome,
+            served_cap=served_cap,
+            end_post=end_post,
+            deadline=deadline,
+            fields=fields,
+        )
+        self.orders[order_id] = self._timed[order_id] = subscription
+        return subscription
+
+    def _take_order_id(self) -> int:
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        return order_id
 
     def _decide_outcome(self, rng: random.Random, quantity: int) -> tuple[OrderStatus, int]:
         # Draw everything every time, so an order's outcome depends only on the seed and its id.
@@ -378,11 +629,23 @@ class Simulator:
             return OrderStatus.PARTIAL, partial_remains
         return OrderStatus.COMPLETED, -over_by if over_delivered else 0
 
-    def _find_order(self, token: str) -> Order:
+    def _decide_runs(self, rng: random.Random, runs: int) -> tuple[OrderStatus, int]:
+        """A drip-feed's outcome and the runs it does: all, some (Partial) or none (Canceled)."""
+        roll, partial_runs = rng.random(), rng.randint(1, max(1, runs - 1))
+        if roll < self.config.cancel_share:
+            return OrderStatus.CANCELED, 0
+        if roll < self.config.cancel_share + self.config.partial_share and runs > 1:
+            return OrderStatus.PARTIAL, partial_runs
+        return OrderStatus.COMPLETED, runs
+
+    def _find_order(self, token: str) -> Order | Subscription:
         order = self.orders.get(protocol.number_id(token))
         if order is None:
             raise _Refusal(protocol.INCORRECT_ORDER_ID)
-        self._settle(order)
+        if _is_timed(order):
+            self._settle_timed()
+        else:
+            self._settle(order)
         return order
 
     def _settle(self, order: Order) -> None:
@@ -401,20 +664,133 @@ class Simulator:
         refund = order.charge
         if status == OrderStatus.COMPLETED:
             refund = Decimal(0)
-        elif status == OrderStatus.PARTIAL:
-            refund = (order.charge * remains / order.quantity).quantize(CENTS, ROUND_DOWN)
+        elif remains < order.quantity:  # Partial, or a drip-feed canceled after some runs
+            refund = (order.charge * max(remains, 0) / order.quantity).quantize(CENTS, ROUND_DOWN)
         order.status, order.remains = status, remains
         order.charge -= refund
         self._balance += refund
+        self._timed.pop(order.id, None)
 
     def _settle_all(self) -> None:
+        self._settle_timed()
         for order in self.orders.values():
-            self._settle(order)
+            if not _is_timed(order):
+                self._settle(order)
         for refill in self.refills.values():
             self._settle_refill(refill)
 
-    def _status_entry(self, order: Order) -> dict:
+    # Drip-feeds and subscriptions: runs and posts over time
+
+    def _settle_timed(self) -> None:
+        """Bring every open drip-feed and subscription up to the clock. The runs and posts that happened
+        since the last look get their child ids in the order they happened, whichever order is asked about."""
+        now = self._now()
+        happened: list[tuple[float, int, int]] = []  # (when, order id, run or post number)
+        ended: list[tuple[Order | Subscription, str]] = []
+        for item in self._timed.values():
+            if isinstance(item, Subscription):
+                done, final = self._subscription_progress(item, now)
+                happened += [(self._post_at(item, k), item.id, k) for k in range(item.served + 1, done + 1)]
+            else:
+                done, final = self._dripfeed_progress(item, now)
+                happened += [(self._run_at(item, k), item.id, k) for k in range(item.runs_done + 1, done + 1)]
+            if final is not None:
+                ended.append((item, final))
+        for _, order_id, _ in sorted(happened):
+            self._child_done(self._timed[order_id])
+        for item, final in ended:
+            if isinstance(item, Subscription):
+                self._end_subscription(item, final)
+            else:
+                self._finish(item, final, item.quantity - item.runs_done * item.run_quantity)
+
+    def _run_at(self, order: Order, run: int) -> float:
+        gap = order.interval * self.config.minute_seconds
+        return order.created_at + run * self.config.step_seconds + (run - 1) * gap
+
+    def _dripfeed_progress(self, order: Order, now: float) -> tuple[int, OrderStatus | None]:
+        """The runs done by `now`, and the final status if the order has ended."""
+        step, gap = self.config.step_seconds, order.interval * self.config.minute_seconds
+        if step + gap <= 0:
+            due = order.runs
+        else:  # run k is done once k x step + (k - 1) x gap has passed
+            due = min(order.runs, max(0, int((now - order.created_at + gap) // (step + gap))))
+        # It ends with its last run, or when the run after its last would have been done.
+        ends_at = order.runs if order.final_runs == order.runs else order.final_runs + 1
+        return min(due, order.final_runs), order.outcome if due >= ends_at else None
+
+    def _post_at(self, subscription: Subscription, post: int) -> float:
+        step = max(self.config.step_seconds, 0.0)
+        return subscription.created_at + subscription.paused_total + post * step
+
+    def _subscription_progress(self, subscription: Subscription, now: float) -> tuple[int, str | None]:
+        """The posts served by `now`, and the final status if the subscription has ended."""
+        moment = now if subscription.paused_at is None else subscription.paused_at
+        if subscription.deadline is not None:
+            moment = min(moment, subscription.deadline)
+        step = self.config.step_seconds
+        if step <= 0:  # at once; an unlimited one would never stop, so it serves none
+            slots = subscription.end_post
+        else:
+            active = moment - subscription.created_at - subscription.paused_total
+            slots = max(0, int(active // step))
+        served = min(slots, subscription.served_cap) if subscription.served_cap else slots
+        if subscription.end_post and slots >= subscription.end_post:
+            return served, subscription.outcome
+        if subscription.deadline is not None and now >= subscription.deadline:
+            return served, SubscriptionStatus.EXPIRED
+        return served, None
+
+    def _child_done(self, item: Order | Subscription) -> None:
+        item.children.append(self._next_child_id)
+        self._next_child_id += 1
+        if isinstance(item, Subscription):
+            item.served += 1
+            if not item.posts:  # unlimited: paid per post, as it is served
+                item.charge += item.post_price
+                self._balance -= item.post_price
+        else:
+            item.runs_done += 1
+            item.remains -= item.run_quantity
+            item.status = OrderStatus.IN_PROGRESS
+
+    def _end_subscription(self, subscription: Subscription, status: SubscriptionStatus) -> None:
+        """The final status, once, with the refund of the paid posts it did not serve."""
+        refund = Decimal(0)
+        if subscription.posts:
+            unserved = subscription.posts - subscription.served
+            refund = (subscription.charge * unserved / subscription.posts).quantize(CENTS, ROUND_DOWN)
+        subscription.status, subscription.paused_at = status, None
+        subscription.charge -= refund
+        self._balance += refund
+        self._timed.pop(subscription.id, None)
+
+    def _subscription(self, order_id: int, status: SubscriptionStatus) -> Subscription:
+        subscription = self.orders.get(order_id)
+        if not isinstance(subscription, Subscription):
+            raise ValueError(f"{order_id} is no subscription")
+        self._settle_timed()
+        if subscription.status != status:
+            raise ValueError(f"subscription {order_id} is {subscription.status}, not {status}")
+        return subscription
+
+    # Answers
+
+    def _status_entry(self, order: Order | Subscription) -> dict:
         rng = self._quirk_rng("status", order.id)
+        if isinstance(order, Subscription):
+            return {
+                "status": _subscription_status_text(order.status, rng),
+                "expiry": order.expiry.strftime(protocol.EXPIRY_FORMAT) if order.expiry else None,
+                "posts": _number(order.served, rng),
+                "orders": _idents(order.children, rng),
+            }
+        if order.runs and self._dripfeed_shape == "runs":
+            return {
+                "status": _status_text(order.status, rng),
+                "runs": _number(order.runs_done, rng),
+                "orders": _idents(order.children, rng),
+            }
         entry = {
             "charge": _number(order.charge, rng),
             "start_count": _number(order.start_count, rng),
@@ -436,18 +812,25 @@ class Simulator:
 
     def _cancel_one(self, token: str) -> object:
         order = self._find_order(token)
-        if not self._catalog[order.service].cancel:
+        service = self._catalog.get(order.service)
+        if service is None or not service.cancel:
             raise _Refusal("Cancel is disabled for this service")
-        if order.status != OrderStatus.PENDING:
-            raise _Refusal("Order can not be canceled")
-        self._finish(order, OrderStatus.CANCELED, order.quantity)
+        if isinstance(order, Subscription):
+            if order.status not in SUBSCRIPTION_OPEN:
+                raise _Refusal("Order can not be canceled")
+            self._end_subscription(order, SubscriptionStatus.CANCELED)
+        else:
+            if order.status != OrderStatus.PENDING:
+                raise _Refusal("Order can not be canceled")
+            self._finish(order, OrderStatus.CANCELED, order.quantity)
         return _flag(True, self._quirk_rng("cancel", order.id), as_number=True)
 
     # Refills
 
     def _refill_id_for(self, token: str) -> int:
         order = self._find_order(token)
-        if not self._catalog[order.service].refill:
+        service = self._catalog.get(order.service)
+        if isinstance(order, Subscription) or service is None or not service.refill:
             raise _Refusal("Refill is disabled for this service")
         if order.status != OrderStatus.COMPLETED:
             raise _Refusal("Order is not completed")
@@ -531,11 +914,50 @@ class Simulator:
         return entry
 
 
-def _order_quantity(service: Service, params: dict[str, str]) -> int:
-    if service.type == ServiceType.PACKAGE:
+def _is_timed(order: Order | Subscription) -> bool:
+    """A drip-feed or a subscription: its runs or posts happen one after another."""
+    return isinstance(order, Subscription) or order.runs > 0
+
+
+def _checked_shape(shape: str) -> str:
+    if shape not in DRIPFEED_SHAPES:
+        raise ValueError(f"Unknown drip-feed shape {shape!r}; expected one of {DRIPFEED_SHAPES}")
+    return shape
+
+
+def _check_fields(rule: AddFields, params: dict[str, str]) -> None:
+    """Refuse an add whose type fields are wrong: a required field absent or blank (a blank link is an
+    Incorrect link, as before), a link or media that is no URL, a number that is not whole or too low."""
+    for name in rule.required:
+        if name not in params or (name != "link" and not params[name].strip()):
+            raise _Refusal(protocol.INCORRECT_REQUEST)
+    for name in ("link", *rule.urls):
+        if name in rule.required and not _is_url(params[name]):
+            raise _Refusal(protocol.INCORRECT_LINK)
+    for name, least in rule.numbers.items():
+        text = params.get(name, "").strip()
+        if text and ((number := _parse_int(text)) is None or number < least):
+            raise _Refusal(protocol.INCORRECT_REQUEST)
+
+
+def _dripfeed(service: Service, rule: AddFields, params: dict[str, str]) -> tuple[int, int]:
+    """The runs and interval of a drip-feed `add`; (0, 0) when it is none."""
+    runs, interval = params.get("runs", "").strip(), params.get("interval", "").strip()
+    if not runs and not interval:
+        return 0, 0
+    if not (rule.dripfeed and service.dripfeed is True):
+        raise _Refusal(protocol.DRIPFEED_NOT_AVAILABLE)
+    if not (runs and interval):
+        raise _Refusal(protocol.INCORRECT_REQUEST)
+    return int(runs), int(interval)
+
+
+def _order_quantity(service: Service, rule: AddFields, params: dict[str, str]) -> int:
+    """The quantity as the type counts it (per run, for a drip-feed), within the service's limits."""
+    if rule.count == WHOLE:
         return 1
-    if service.type == ServiceType.CUSTOM_COMMENTS:
-        quantity = sum(1 for line in params.get("comments", "").splitlines() if line.strip())
+    if rule.count == BY_LINES:
+        quantity = sum(1 for line in params[rule.lines_of].splitlines() if line.strip())
     else:
         quantity = _parse_int(params.get("quantity", ""))
         if quantity is None:
@@ -547,8 +969,8 @@ def _order_quantity(service: Service, params: dict[str, str]) -> int:
     return quantity
 
 
-def _order_charge(service: Service, quantity: int) -> Decimal:
-    if service.type == ServiceType.PACKAGE:
+def _order_charge(service: Service, rule: AddFields, quantity: int) -> Decimal:
+    if rule.count == WHOLE:
         return service.rate.quantize(CENTS, ROUND_HALF_UP)
     return (service.rate * quantity / 1000).quantize(CENTS, ROUND_HALF_UP)
 
@@ -590,6 +1012,13 @@ def _ident(value: int, rng: random.Random | None) -> int | str:
     return str(value)
 
 
+def _idents(values: list[int], rng: random.Random | None) -> list[int | str]:
+    """A list of ids, all numbers or (with quirks, sometimes) all strings."""
+    if rng is None or rng.random() < 0.6:
+        return list(values)
+    return [str(value) for value in values]
+
+
 def _flag(value: bool, rng: random.Random | None, *, as_number: bool = False) -> bool | int | str:
     """true/false on the card (1 where the card shows a number), else one of true, "1", 1 (false, "0", 0)."""
     if rng is None:
@@ -600,6 +1029,16 @@ def _flag(value: bool, rng: random.Random | None, *, as_number: bool = False) ->
 def _status_text(status: str, rng: random.Random | None) -> str:
     if rng is not None and rng.random() < 0.5:
         return status.title()  # "In Progress", as some providers write it; one-word statuses stay the same
+    return status
+
+
+def _subscription_status_text(status: str, rng: random.Random | None) -> str:
+    """As the protocol spells it, else "Cancelled" (as some providers spell it) or in lower case."""
+    variant = 0 if rng is None else rng.randrange(3)
+    if variant == 1 and status == SubscriptionStatus.CANCELED:
+        return "Cancelled"
+    if variant == 2:
+        return status.lower()
     return status
 
 
@@ -734,8 +1173,12 @@ _LOGGED_ID_FIELDS = ("service", "order", "orders", "refill", "refills")
 
 
 def _log_request(params: dict[str, str], answer: object, fault: str | None) -> None:
-    """One line per request: action, ids and outcome. Never the key, the link or the raw body."""
+    """One line per request: action, ids, the names of an add's fields, and the outcome. Never the key, the
+    link, a field's value or the raw body."""
     ids = " ".join(f"{field}={params[field][:200]}" for field in _LOGGED_ID_FIELDS if field in params)
+    if params.get("action") == "add":
+        names = [name[:30] for name in params if name not in NOT_ADD_FIELDS][:20]
+        ids = f"{ids} fields={','.join(names) or '-'}".strip()
     if answer is None:
         outcome = "not processed"
     elif isinstance(answer, dict) and "error" in answer:

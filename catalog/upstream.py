@@ -89,12 +89,19 @@ class Service:
 
 @dataclass(frozen=True)
 class OrderStatus:
-    status: protocol.OrderStatus
+    """An order's status answer, in any of the shapes of parts 1 and 3: the usual one (charge,
+    start_count, remains), a drip-feed's (runs done, child orders) or a subscription's (posts served,
+    expiry, child orders; its status one of protocol.SubscriptionStatus)."""
+
+    status: protocol.OrderStatus | protocol.SubscriptionStatus
     charge: Decimal | None
     start_count: int | None
     remains: int | None
     currency: str | None
     raw: dict = field(repr=False, compare=False)
+    runs: int | None = None
+    posts: int | None = None
+    children: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,14 +225,42 @@ def parse_order_status(raw: Any) -> OrderStatus:
     if not isinstance(raw, dict):
         raise _BadValue("status answer is not an object")
     currency = raw.get("currency")
+    text = raw.get("status")
+    status = protocol.status_named(text, protocol.OrderStatus)
     return OrderStatus(
-        status=parse_status(raw.get("status"), protocol.OrderStatus),
+        status=status or parse_status(text, protocol.SubscriptionStatus),
         charge=_optional(parse_decimal, raw.get("charge")),
         start_count=_optional(parse_int, raw.get("start_count")),
         remains=_optional(parse_int, raw.get("remains")),
         currency=str(currency).strip().upper() if currency else None,
         raw=raw,
+        runs=_count_or_none(raw.get("runs")),
+        posts=_count_or_none(raw.get("posts")),
+        children=_child_ids(raw.get("orders")),
     )
+
+
+def _count_or_none(value: Any) -> int | None:
+    """A count of runs done or posts served; a negative one is unreadable."""
+    number = _optional(parse_int, value)
+    if number is not None and number < 0:
+        raise _BadValue(f"not a count: {value!r}")
+    return number
+
+
+def _child_ids(value: Any) -> tuple[str, ...]:
+    """A drip-feed's or a subscription's child orders ("orders": [ids]); ids that are none are left out."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return ()
+    ids = []
+    for item in value[:1000]:
+        try:
+            ids.append(protocol.parse_id(item))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(ids))
 
 
 # Transport ------------------------------------------------------------------------------------------------

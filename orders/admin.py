@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 
+from catalog.service_types import ALL_FIELDS, Kind
 from reseller.money import format_money
 
 from .errors import OrderError
-from .models import Order, OrderEvent, Refill, RefillEvent, Status
+from .fields import FIELD_NAMES, HINTS, label
+from .models import MassOrder, Order, OrderEvent, Refill, RefillEvent, Status
 from .operators import (
     COULD_NOT_BE_PLACED,
     COULD_NOT_BE_PLACED_REFUNDED,
@@ -16,8 +19,10 @@ from .operators import (
     refill_mark_rejected,
     refill_set_upstream_id,
 )
+from .placement import order_place
 from .polling import orders_poll
 from .refills import refills_poll
+from .selectors import sellable_services
 
 
 class HistoryInline(admin.TabularInline):
@@ -45,6 +50,28 @@ class UpstreamIdForm(forms.Form):
     upstream_id = forms.CharField(label="Provider's order id", max_length=64)
 
 
+class PlaceForm(forms.Form):
+    """An order placed by staff for a customer: the same fields and checks as the order form and our API
+    (orders/placement.py); only the fields of the service's type are read."""
+
+    customer = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        widget=forms.TextInput,
+        help_text="The customer's id; they are charged.",
+    )
+    service = forms.ModelChoiceField(
+        queryset=sellable_services(), widget=forms.TextInput, help_text="The service's id."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in ALL_FIELDS:
+            widget = forms.Textarea(attrs={"rows": 3}) if field.kind is Kind.LINES else forms.TextInput
+            self.fields[field.name] = forms.CharField(
+                label=label(field.name), required=False, widget=widget, help_text=HINTS.get(field.name, "")
+            )
+
+
 class FailForm(forms.Form):
     reason = forms.CharField(max_length=500, help_text="Shown to the customer.", initial=COULD_NOT_BE_PLACED)
 
@@ -65,7 +92,13 @@ class OrderAdmin(admin.ModelAdmin):
         "profit_display",
         "upstream_id",
     ]
-    list_filter = ["status", "provider", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_filter = [
+        "status",
+        "service_type",
+        "provider",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
     date_hierarchy = "created_at"
     search_fields = ["=id", "public_id", "link", "=upstream_id", "user__username", "user__email"]
     list_select_related = ["user", "service", "provider"]
@@ -73,7 +106,25 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderEventInline]
     actions = ["poll_now", "resubmit", "fail_and_refund"]
     fieldsets = [
-        (None, {"fields": ["public_id", "user", "service", "provider", "link", "quantity", "comments"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "user",
+                    "service",
+                    "service_type",
+                    "provider",
+                    "link",
+                    "quantity",
+                    "comments",
+                    "upstream_fields",
+                    "runs",
+                    "interval",
+                    "mass_order",
+                ]
+            },
+        ),
         (
             "Money",
             {
@@ -98,6 +149,9 @@ class OrderAdmin(admin.ModelAdmin):
                     "upstream_id",
                     "start_count",
                     "remains",
+                    "runs_done",
+                    "posts_done",
+                    "child_orders",
                     "poll_error",
                     "submit_attempts",
                     "submitted_at",
@@ -181,12 +235,37 @@ class OrderAdmin(admin.ModelAdmin):
                 name="orders_order_upstream_id",
             ),
             path("<int:pk>/fail/", self.admin_site.admin_view(self.fail_view), name="orders_order_fail"),
+            path("place/", self.admin_site.admin_view(self.place_view), name="orders_order_place"),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "review_statuses": [Status.NEEDS_REVIEW]}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def place_view(self, request):
+        """Places an order for a customer, charged to their balance, through the one placement service."""
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        form = PlaceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            typed = {name: form.cleaned_data[name] for name in FIELD_NAMES}
+            try:
+                order = order_place(
+                    user=form.cleaned_data["customer"], service=form.cleaned_data["service"], **typed
+                )
+            except OrderError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(request, f"Order {order.pk} placed for {order.user}.")
+                return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Place an order for a customer",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/order/place_form.html", context)
 
     def upstream_id_view(self, request, pk):
         return self._order_form(
@@ -299,3 +378,22 @@ class RefillAdmin(admin.ModelAdmin):
     def mark_rejected(self, request, queryset):
         count = sum(refill_mark_rejected(refill=refill, by=request.user) for refill in queryset)
         self.message_user(request, f"{count} refill(s) marked rejected.")
+
+
+@admin.register(MassOrder)
+class MassOrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "user", "total", "order_count"]
+    search_fields = ["=id", "public_id", "user__username", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = ["public_id", "user", "total", "lines", "created_at"]
+    exclude = ["client_token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="orders")
+    def order_count(self, obj):
+        return sum(1 for line in obj.lines if line.get("order"))

@@ -14,6 +14,8 @@ from .models import CANCEL_REFUSED_NOTE, CANCEL_REQUESTED_NOTE, Order, Source, S
 from .moves import orders_note
 
 log = logging.getLogger(__name__)
+ORDER_CANCELABLE = frozenset({Status.PENDING})
+SUBSCRIPTION_CANCELABLE = frozenset({Status.PENDING, Status.ACTIVE, Status.PAUSED})
 
 
 ALREADY_REQUESTED = _("A cancel was already requested; the refund follows once the provider confirms it.")
@@ -23,7 +25,8 @@ REFUSED = _("The provider refused to cancel this order.")
 
 def cancel_problem(*, order: Order) -> str | None:
     """Why this order cannot be canceled now, or None. Providers cancel only what they have not started
-    (protocol, part 2), so only Pending orders, once: a refusal is not asked again."""
+    (protocol, part 2), so only Pending orders, and subscriptions while they serve posts; once: a refusal
+    is not asked again."""
     if not order.service.cancel:
         return _("This service cannot be canceled.")
     if order.cancel_refusal:
@@ -32,9 +35,17 @@ def cancel_problem(*, order: Order) -> str | None:
         return ALREADY_REQUESTED
     if order.status in (Status.QUEUED, Status.SUBMITTING):
         return _("The order is still on its way to the provider; try again in a minute.")
-    if order.status != Status.PENDING:
+    if order.status not in _cancelable(order):
+        if order.is_subscription:
+            return _("Only active or paused subscriptions can be canceled.")
         return _("Only orders still pending at the provider can be canceled.")
     return None
+
+
+def _cancelable(order: Order) -> frozenset[str]:
+    """The statuses an order can be canceled in: a subscription while it serves posts (the unserved
+    ones are refunded), any other order only while pending."""
+    return SUBSCRIPTION_CANCELABLE if order.is_subscription else ORDER_CANCELABLE
 
 
 def orders_cancel(*, user, orders: list[Order]) -> dict[int, bool | OrderError]:
@@ -61,7 +72,7 @@ def orders_cancel(*, user, orders: list[Order]) -> dict[int, bool | OrderError]:
 
 def _claim(order: Order) -> bool:
     unclaimed = Order.objects.filter(
-        pk=order.pk, status=Status.PENDING, cancel_requested_at__isnull=True, cancel_refusal=""
+        pk=order.pk, status__in=_cancelable(order), cancel_requested_at__isnull=True, cancel_refusal=""
     )
     return unclaimed.update(cancel_requested_at=timezone.now()) == 1
 

@@ -8,15 +8,13 @@ from .selectors import sellable_categories, sellable_services
 
 
 class OrderForm(forms.Form):
-    """Parses the order form; the rules themselves live in services.order_validate."""
+    """The service chosen on the order form; its type's fields are checked by placement.order_validate
+    (orders/placement.py), which the API and admin share."""
 
     category = forms.ModelChoiceField(
         queryset=Category.objects.none(), required=False, empty_label=_("All categories")
     )
     service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=_("Choose a service"))
-    link = forms.CharField(max_length=4096, required=False)
-    quantity = forms.CharField(max_length=100, required=False)  # longer numbers: "at most ..."
-    comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
     # One per form shown: a second submission of the same form returns the first order, never a second.
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 

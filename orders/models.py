@@ -28,6 +28,10 @@ class Status(models.TextChoices):
     PARTIAL = "partial", _("Partial")
     CANCELED = "canceled", _("Canceled")
     FAILED = "failed", _("Failed")
+    # A subscription's own (protocol part 3)
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    EXPIRED = "expired", _("Expired")
 
 
 # What a customer reads: our internal steps (queued, submitting, in review) are not theirs. The same
@@ -52,8 +56,9 @@ def statuses_shown_as(customer_status: str) -> list[str]:
     return sorted(status for status, shown in CUSTOMER_STATUS.items() if shown == customer_status)
 
 
-ACTIVE = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.PROCESSING})  # placed upstream, polled
-FINAL = frozenset({Status.COMPLETED, Status.PARTIAL, Status.CANCELED, Status.FAILED})
+# Placed upstream, polled (subscriptions among them while they serve posts).
+ACTIVE = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.PROCESSING, Status.ACTIVE, Status.PAUSED})
+FINAL = frozenset({Status.COMPLETED, Status.PARTIAL, Status.CANCELED, Status.FAILED, Status.EXPIRED})
 UPSTREAM_FINAL = FINAL - {Status.FAILED}
 
 # Every allowed move of an order, in one place; orders/moves.py is the one function that makes them.
@@ -77,6 +82,15 @@ FROM_UPSTREAM = {
     protocol.OrderStatus.PARTIAL: Status.PARTIAL,
     protocol.OrderStatus.CANCELED: Status.CANCELED,
 }
+# A subscription's statuses; it may also answer an order's (Pending) before it starts.
+SUBSCRIPTION_FROM_UPSTREAM = {
+    **FROM_UPSTREAM,
+    protocol.SubscriptionStatus.ACTIVE: Status.ACTIVE,
+    protocol.SubscriptionStatus.PAUSED: Status.PAUSED,
+    protocol.SubscriptionStatus.EXPIRED: Status.EXPIRED,
+}
+# Orders whose final status may leave part of them undelivered, refunded by `remains` (orders/refunds.py).
+SHARE_REFUNDED = frozenset({Status.PARTIAL, Status.EXPIRED})
 
 
 # History notes a customer reads on their order's timeline (other notes are the operator's).
@@ -95,6 +109,31 @@ class Source(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
 
 
+class MassOrder(models.Model):
+    """Many orders placed at once from the mass order page: all its valid lines in one transaction."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mass_orders")
+    client_token = models.CharField(
+        max_length=64, editable=False, help_text="The page's, against double submits."
+    )
+    lines = models.JSONField(default=list, help_text="Per line: its number, text, and order id or problem.")
+    total = models.DecimalField(**MONEY, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_token"], name="one_mass_order_per_submission")
+        ]
+
+    def __str__(self):
+        return f"Mass order {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("orders:mass_detail", args=[self.public_id])
+
+
 class Order(models.Model):
     """A customer's order: charged once at placement, placed upstream once, followed to a final status.
 
@@ -105,9 +144,24 @@ class Order(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
-    link = models.URLField(max_length=2048)
-    quantity = models.PositiveBigIntegerField()
+    link = models.URLField(max_length=2048, blank=True)  # a subscription has a username instead
+    quantity = models.PositiveBigIntegerField(
+        help_text="Units charged for: runs x quantity per run (drip-feed), posts x maximum (subscription)."
+    )
     comments = models.TextField(blank=True)
+    service_type = models.CharField(
+        max_length=100, default=protocol.ServiceType.DEFAULT.value, help_text="The service's, at placement."
+    )
+    upstream_fields = models.JSONField(
+        default=dict, blank=True, help_text="What `add` sends besides the service, as sent."
+    )
+    # Drip-feed: `runs` deliveries of quantity / runs each, `interval` minutes apart
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveSmallIntegerField("interval (minutes)", null=True, blank=True)
+    # What the provider says of the parts: runs done, posts served, and its child orders
+    runs_done = models.PositiveIntegerField(null=True, blank=True)
+    posts_done = models.PositiveIntegerField("posts served", null=True, blank=True)
+    child_orders = models.JSONField(default=list, blank=True, help_text="The provider's child order ids.")
     # Snapshot at placement (panel currency)
     rate = models.DecimalField("rate per 1000", **RATE)
     cost_rate = models.DecimalField("cost per 1000", **RATE)
@@ -148,6 +202,9 @@ class Order(models.Model):
     # Cancels: asked once; a refusal by the provider is kept so the button is not offered again.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_refusal = models.CharField(max_length=300, blank=True)
+    mass_order = models.ForeignKey(
+        MassOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", editable=False
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -165,6 +222,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refund__gte=0) & Q(refund__lte=models.F("charge")), name="refund_within_charge"
             ),
+            models.CheckConstraint(
+                condition=Q(runs__isnull=True) | (Q(runs__gte=2) & Q(interval__isnull=False)),
+                name="dripfeed_has_runs_and_interval",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "next_check_at"], name="orders_to_poll"),
@@ -180,6 +241,38 @@ class Order(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.service_type == protocol.ServiceType.SUBSCRIPTIONS
+
+    @property
+    def is_dripfeed(self) -> bool:
+        return self.runs is not None
+
+    @property
+    def per_run(self) -> int | None:
+        """A drip-feed's quantity per run."""
+        return self.quantity // self.runs if self.runs else None
+
+    @property
+    def posts(self) -> int | None:
+        """How many posts a subscription serves (and was charged for)."""
+        return (
+            int(self.upstream_fields["posts"])
+            if self.is_subscription and "posts" in self.upstream_fields
+            else None
+        )
+
+    @property
+    def per_post(self) -> int | None:
+        """A subscription's most per post, charged for each post."""
+        return self.quantity // self.posts if self.posts else None
+
+    @property
+    def is_delivered_in_parts(self) -> bool:
+        """A drip-feed or a subscription: what ends it may leave some parts undelivered, refunded."""
+        return self.is_dripfeed or self.is_subscription
 
     @property
     def latest_refill(self):
@@ -205,7 +298,7 @@ class Order(models.Model):
     def delivered(self) -> int | None:
         """How much the provider has delivered (quantity - remains; never below 0, never above the
         quantity: an over-delivery shows as `over_delivered`); None until it says."""
-        if self.status == Status.COMPLETED:
+        if self.status == Status.COMPLETED and not self.is_subscription:
             return self.quantity
         if self.remains is None:
             return None

@@ -17,12 +17,29 @@ from catalog import protocol, upstream
 from catalog.services import provider_client
 from reseller.db import bulk_update, claim_batches, due_now, group_by
 
-from .models import ACTIVE, FROM_UPSTREAM, TRANSITIONS, Order, Source, Status
+from .models import (
+    ACTIVE,
+    FROM_UPSTREAM,
+    SHARE_REFUNDED,
+    SUBSCRIPTION_FROM_UPSTREAM,
+    TRANSITIONS,
+    Order,
+    Source,
+    Status,
+)
 from .moves import Move, orders_move
 
 log = logging.getLogger(__name__)
 # What an answer changes besides the status (a move writes these with it).
-ANSWER_FIELDS = ["start_count", "remains", "upstream_charge", "poll_error"]
+ANSWER_FIELDS = [
+    "start_count",
+    "remains",
+    "upstream_charge",
+    "poll_error",
+    "runs_done",
+    "posts_done",
+    "child_orders",
+]
 
 
 @dataclass
@@ -113,16 +130,29 @@ def _apply(orders: list[Order], answers: dict, result: PollResult) -> None:
 
 def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]:
     """What one answer changes on the order, and the status it moves to (None: it stays)."""
+    remains = _remains(order, answer)
     changes = {
         "start_count": answer.start_count if answer.start_count is not None else order.start_count,
-        "remains": answer.remains if answer.remains is not None else order.remains,
+        "remains": remains if remains is not None else order.remains,
         "upstream_charge": answer.charge if answer.charge is not None else order.upstream_charge,
         "poll_error": "",
+        "runs_done": answer.runs if answer.runs is not None else order.runs_done,
+        "posts_done": answer.posts if answer.posts is not None else order.posts_done,
+        "child_orders": list(answer.children) or order.child_orders,
     }
-    to = FROM_UPSTREAM[answer.status]
-    if to == Status.PARTIAL and answer.remains is None:
-        # Without remains the refund cannot be known; Partial is final, so wait for a full answer.
-        changes["poll_error"] = "Partial without remains: waiting for the provider to say how many"
+    to = (SUBSCRIPTION_FROM_UPSTREAM if order.is_subscription else FROM_UPSTREAM).get(answer.status)
+    if to is None:
+        changes["poll_error"] = f"Unexpected status {answer.status} for this order"
+        return changes, None
+    if to == Status.COMPLETED and order.is_subscription and remains is None:
+        changes["remains"] = 0  # completed without saying how many: every post served
+    elif remains is None and (
+        to in SHARE_REFUNDED or (to == Status.CANCELED and order.is_delivered_in_parts)
+    ):
+        # The refund cannot be known without what remains; the status is final, so wait for a full answer.
+        changes["poll_error"] = (
+            f"{to.name.capitalize()} without remains: waiting for the provider to say how many"
+        )
         return changes, None
     if to == order.status:
         return changes, None
@@ -130,3 +160,13 @@ def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]
         changes["poll_error"] = f"Unexpected move from {order.status} to {to}"
         return changes, None
     return changes, to
+
+
+def _remains(order: Order, answer: upstream.OrderStatus) -> int | None:
+    """What the answer says is undelivered, in the order's units: a subscription's unserved posts and a
+    drip-feed's runs not done count in full (part 3's shapes), else the answer's own `remains`."""
+    if order.is_subscription and answer.posts is not None:
+        return max(order.posts - answer.posts, 0) * order.per_post
+    if order.is_dripfeed and answer.remains is None and answer.runs is not None:
+        return max(order.runs - answer.runs, 0) * order.per_run
+    return answer.remains

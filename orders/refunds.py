@@ -14,23 +14,33 @@ from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import Move as WalletMove
 from reseller.wallet.services import wallet_moves
 
-from .models import Order, Status
+from .models import SHARE_REFUNDED, Order, Status
 
 ZERO = Decimal(0)
 
 
 def refund_owed(order: Order) -> Decimal:
     """What the customer gets back for the order as it now stands (its status and the provider's last
-    answer): all of it when it was canceled or never placed (failed), the undelivered share of a partial
-    one (`charge x remains / quantity`, rounded down), else nothing. An order that shows a refund already
-    is owed nothing more: a replayed answer never pays twice."""
+    answer): all of it when it was canceled or never placed (failed); the undelivered share
+    (`charge x remains / quantity`, rounded down) of a partial one, and of a drip-feed or a subscription
+    that ends with runs or posts undone (canceled, expired, or a subscription completed early); else
+    nothing. An order that shows a refund already is owed nothing more: a replayed answer never pays
+    twice."""
     if order.refund:
         return ZERO
-    if order.status in (Status.CANCELED, Status.FAILED):
+    if order.status == Status.FAILED or (order.status == Status.CANCELED and not order.is_delivered_in_parts):
         return order.charge
-    if order.status == Status.PARTIAL:
+    if _ends_with_a_share(order):
         return partial_refund(charge=order.charge, remains=order.remains or 0, quantity=order.quantity)
     return ZERO
+
+
+def _ends_with_a_share(order: Order) -> bool:
+    if order.status in SHARE_REFUNDED:
+        return True
+    if order.status == Status.CANCELED:
+        return order.is_delivered_in_parts
+    return order.status == Status.COMPLETED and order.is_subscription
 
 
 def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
@@ -58,6 +68,7 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
             "order_public_id": order.public_id,
             "amount": entry.amount,
             "status": order.status,
+            "full": entry.amount == order.charge,
             "balance": entry.balance_after,
         }
         customer_notify(user_id=entry.user_id, kind=ORDER_REFUNDED, context=context)
@@ -65,6 +76,6 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
 
 def _note(order: Order) -> str:
     """The ledger row's note: stored, so in one language whatever the request's."""
-    undelivered = order.remains if order.status == Status.PARTIAL else order.quantity
+    undelivered = order.remains if _ends_with_a_share(order) else order.quantity
     with translation.override("en"):
         return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"

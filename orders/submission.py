@@ -16,8 +16,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from catalog import protocol, upstream
-from catalog.protocol import ServiceType
-from catalog.service_types import TYPES
 from catalog.services import provider_client
 
 from .models import Order, Source, Status
@@ -123,9 +121,8 @@ def refusal_reason(upstream_error: str) -> str:
 
 
 def _add_fields(order: Order) -> dict:
-    """The fields `add` sends for the order's service type (as Default for a type no longer sold)."""
-    rule = order.service.type_rule or TYPES[ServiceType.DEFAULT]
-    return {name: getattr(order, name) for name in rule.upstream_fields}
+    """The fields `add` sends, as placement checked them for the order's type (orders/placement.py)."""
+    return dict(order.upstream_fields)
 
 
 def _to_review(order: Order, reason: str) -> None:

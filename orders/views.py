@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,9 +16,11 @@ from reseller.wallet.selectors import wallet_balance
 
 from .cancels import cancel_problem, orders_cancel
 from .errors import OrderError
+from .fields import FIELD_NAMES, form_fields, order_details
 from .forms import OrderForm
-from .models import CustomerStatus
-from .placement import order_place, order_preview
+from .mass import mass_check, mass_place, mass_progress
+from .models import CustomerStatus, MassOrder
+from .placement import order_place, order_preview, order_problems
 from .refills import refill_problem, refill_request, refill_request_many
 from .selectors import (
     order_get_for_user,
@@ -42,19 +44,24 @@ def order_new(request):
     if request.htmx and request.htmx.trigger_name == "category":
         form = OrderForm(initial={"category": request.GET.get("category")})  # no errors yet: nothing typed
         return render(request, "orders/order_new.html#service-field", {"form": form})
+    if request.htmx and request.htmx.trigger_name == "service":  # its own fields, and its quote
+        return render(
+            request, "orders/order_new.html#service-change", _order_form_context(request, request.GET)
+        )
+    errors = {}
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        service = form.cleaned_data["service"]
         try:
             order = order_place(
                 user=request.user,
-                service=data["service"],
-                link=data["link"],
-                quantity=data["quantity"],
-                comments=data["comments"],
-                client_token=data["client_token"],
+                service=service,
+                client_token=form.cleaned_data["client_token"],
+                **_typed(request.POST),
             )
         except OrderError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            errors = order_problems(service=service, data=request.POST) if exc.field else {}
+            if not errors:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             text = _("Order %(id)s placed: %(quantity)s for %(charge)s.")
             values = {
@@ -64,34 +71,91 @@ def order_new(request):
             }
             messages.success(request, text % values)
             return redirect(order)
-    context = {"form": form, "quote": _quote(request, form.data or _initial_service(initial))}
-    if not form.is_bound and context["quote"]:
-        context["quote"]["errors"] = {}  # nothing typed yet: nothing to complain about
-    return render(request, "orders/order_new.html", context, status=422 if form.errors else 200)
+    data = request.POST if form.is_bound else _initial_service(initial)
+    context = {"form": form, **_order_form_context(request, data, errors=errors, typed=form.is_bound)}
+    failed = form.errors or errors
+    return render(request, "orders/order_new.html", context, status=422 if failed else 200)
 
 
 @login_required
 @require_GET
 def quote(request):
-    return render(request, "orders/order_new.html#quote", {"quote": _quote(request, request.GET)})
+    return render(request, "orders/order_new.html#quote", _order_form_context(request, request.GET))
 
 
-def _initial_service(initial) -> dict | None:
+def _initial_service(initial) -> dict:
     """The service chosen by link (`?service=13`), before anything is typed."""
-    return {"service": initial["service"]} if initial["service"] else None
+    return {"service": initial["service"]} if initial["service"] else {}
 
 
-def _quote(request, data) -> dict:
-    """The order summary for the form's current fields (empty until a service is chosen)."""
+def _typed(data) -> dict:
+    """The order's own fields as typed (every type's; placement reads those of the service's type)."""
+    return {name: data.get(name) for name in FIELD_NAMES if name in data}
+
+
+def _order_form_context(request, data, *, errors=None, typed=True) -> dict:
+    """The chosen service's fields (with what was typed and each one's problem) and the order summary:
+    the price, the total and the balance after it. Nothing is complained about before anything is typed."""
+    service = _chosen_service(data)
+    quote = order_preview(user=request.user, service=service, data=data) if service else {}
+    if quote and not typed:
+        quote["errors"] = {}
+    # Under the fields, only what is typed is complained about (the quote says what the total waits for);
+    # a refused submission passes every problem in `errors`.
+    typed_problems = {
+        field: message
+        for field, message in quote.get("errors", {}).items()
+        if str(data.get(field) or "").strip()
+    }
+    problems = {**typed_problems, **(errors or {})}
+    return {"quote": quote, "type_fields": form_fields(service, data, problems)}
+
+
+def _chosen_service(data):
     if not data:
-        return {}
+        return None
     form = OrderForm(data)
     form.is_valid()
-    service = form.cleaned_data.get("service")
-    if service is None:
-        return {}
-    fields = {name: form.cleaned_data.get(name) or "" for name in ("link", "quantity", "comments")}
-    return order_preview(user=request.user, service=service, **fields)
+    return form.cleaned_data.get("service")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mass_new(request):
+    """The mass order page: "Check" shows every line's service, price and problem; "Place" places the
+    valid lines, all at once or none."""
+    text = request.POST.get("lines", "")
+    context = {
+        "text": text,
+        "client_token": request.POST.get("client_token") or uuid.uuid4().hex,
+        "example": "1 | https://instagram.com/p/abc | 1000",
+    }
+    if request.method == "POST":
+        if request.POST.get("place"):
+            try:
+                mass = mass_place(user=request.user, text=text, client_token=context["client_token"])
+            except OrderError as exc:
+                context["error"] = exc.message
+            else:
+                return redirect(mass)
+        context["check"] = mass_check(user=request.user, text=text)
+    failed = request.method == "POST" and (context.get("error") or context["check"].problem)
+    return render(request, "orders/mass_new.html", context, status=422 if failed else 200)
+
+
+@login_required
+@require_GET
+def mass_detail(request, public_id):
+    """A mass order's lines, each with its order or its problem, and its orders' progress upstream:
+    the progress part polls itself until every order reached the provider."""
+    mass = get_object_or_404(MassOrder, user=request.user, public_id=public_id)
+    context = {"mass": mass, "progress": mass_progress(mass=mass)}
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "orders/mass_detail.html#mass-progress", context)
+        if context["progress"]["finished"]:
+            response.status_code = STOP_POLLING
+        return response
+    return render(request, "orders/mass_detail.html", context)
 
 
 @login_required
@@ -124,7 +188,7 @@ def order_list(request):
 def order_detail(request, public_id):
     order = order_get_for_user(user=request.user, public_id=public_id)
     _with_actions([order])
-    context = {"order": order, "timeline": order_timeline(order=order)}
+    context = {"order": order, "timeline": order_timeline(order=order), "order_fields": order_details(order)}
     return render(request, "orders/order_detail.html", context)
 
 

@@ -271,6 +271,18 @@ ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
 # How often an open orders page asks for its live orders (one request for the whole page).
 LIVE_POLL_SECONDS = seconds("LIVE_POLL_SECONDS", 3)
 # Refills
+# Order types (catalog/service_types.py): the choices and bounds customers order within.
+DRIPFEED_INTERVALS = [
+    int(m) for m in env.list("DRIPFEED_INTERVALS", default=["0", "5", "10", "15", "30", "60", "90"])
+]
+DRIPFEED_MAX_RUNS = env.int("DRIPFEED_MAX_RUNS", default=100)
+SUBSCRIPTION_DELAYS = [
+    int(m) for m in env.list("SUBSCRIPTION_DELAYS", default=["0", "5", "10", "15", "30", "60", "90"])
+]
+SUBSCRIPTION_MAX_POSTS = env.int("SUBSCRIPTION_MAX_POSTS", default=1000)
+POLL_MAX_ANSWER = env.int("POLL_MAX_ANSWER", default=100)
+MASS_ORDER_MAX_LINES = env.int("MASS_ORDER_MAX_LINES", default=500)
+
 REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)  # after completion; a service may override
 REFILL_POLL_EVERY = seconds("REFILL_POLL_EVERY", 120)  # beat starts a refill polling sweep this often
 REFILL_POLL_INTERVAL = seconds("REFILL_POLL_INTERVAL", 300, minimum=0)  # between two checks of one refill

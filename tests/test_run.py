@@ -78,7 +78,7 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
             )
         ), log_path.read_text()
         assert wait_for(lambda: "beat: Starting" in log_path.read_text()), log_path.read_text()
-        assert wait_for(lambda: "Simulator: 30 new" in log_path.read_text()), "the demo catalog is imported"
+        assert wait_for(lambda: "Simulator: 39 new" in log_path.read_text()), "the demo catalog is imported"
         assert "Instagram Likes" in requests.get(base + "/services/", timeout=5).text
 
         # The worker picks a task from the filesystem broker and asks the simulator for the balance.

@@ -52,7 +52,12 @@ def protocol_words(root: Path = ROOT) -> tuple[set[str], tuple[str, ...]]:
         for name, value in vars(protocol).items()
         if name.isupper() and isinstance(value, str) and not name.startswith("_")
     }
-    for enum in (protocol.OrderStatus, protocol.RefillStatus, protocol.ServiceType):
+    for enum in (
+        protocol.OrderStatus,
+        protocol.RefillStatus,
+        protocol.SubscriptionStatus,
+        protocol.ServiceType,
+    ):
         words |= {member.value for member in enum}
     prefixes = (protocol.quantity_below_min(0)[:-1], protocol.quantity_above_max(0)[:-1])
     return words, prefixes

@@ -30,6 +30,7 @@ from catalog.protocol import (
     INCORRECT_SERVICE_ID,
     REFILL_NOT_FOUND,
 )
+from catalog.service_types import ALL_FIELDS
 from catalog.services import service_rate_for
 from orders.cancels import orders_cancel
 from orders.errors import OrderError
@@ -60,6 +61,9 @@ ORDER_STATUS_TEXT = {
     OrderStatus.PARTIAL: Upstream.PARTIAL,
     OrderStatus.CANCELED: Upstream.CANCELED,
     OrderStatus.FAILED: Upstream.CANCELED,
+    OrderStatus.ACTIVE: protocol.SubscriptionStatus.ACTIVE,
+    OrderStatus.PAUSED: protocol.SubscriptionStatus.PAUSED,
+    OrderStatus.EXPIRED: protocol.SubscriptionStatus.EXPIRED,
 }
 UpstreamRefill = protocol.RefillStatus
 REFILL_STATUS_TEXT = {
@@ -81,9 +85,12 @@ ADD_ERRORS = {
     "service": INCORRECT_SERVICE_ID,
     "quantity": INCORRECT_REQUEST,
     "comments": protocol.COMMENTS_REQUIRED,
+    "dripfeed": protocol.DRIPFEED_NOT_AVAILABLE,
 }
-# The fields that make two `add` requests the same request, for Idempotency-Key.
-ADD_FINGERPRINT_FIELDS = ("service", "link", "quantity", "comments")
+# Every field an `add` may carry (the type table's), and those that make two `add` requests the same
+# request, for Idempotency-Key.
+ADD_FIELDS = tuple(field.name for field in ALL_FIELDS)
+ADD_FINGERPRINT_FIELDS = ("service", *ADD_FIELDS)
 
 
 class ApiError(Exception):
@@ -200,13 +207,26 @@ def echo_id(token: str) -> int | str:
     return token if number is None else number
 
 
-def order_answer(order: Order) -> dict[str, str]:
-    return {
+def order_answer(order: Order) -> dict:
+    """An order's status in the shape clients know; a subscription's in part 3's (posts served, expiry,
+    child orders), a drip-feed's with its runs done (and child orders) once the provider has said."""
+    if order.is_subscription:
+        return {
+            "charge": money(order.charge - order.refund),
+            "status": ORDER_STATUS_TEXT[order.status],
+            "expiry": order.upstream_fields.get("expiry") or None,
+            "posts": str(order.posts_done or 0),
+            "orders": order.child_orders,
+        }
+    answer = {
         "charge": money(order.charge - order.refund),
         "start_count": str(order.start_count or 0),
         "status": ORDER_STATUS_TEXT[order.status],
         "remains": str(order.remains if order.remains is not None else order.quantity),
     }
+    if order.is_dripfeed and order.runs_done is not None:
+        answer.update(runs=str(order.runs_done), orders=order.child_orders)
+    return answer
 
 
 def _orders_by_token(call: Call, tokens: list[str]) -> dict[str, Order | None]:
@@ -230,7 +250,7 @@ def services(call: Call) -> list[dict]:
             "max": str(service.max_quantity),
             "refill": service.refill,
             "cancel": service.cancel,
-            "dripfeed": False,
+            "dripfeed": service.offers_dripfeed,
         }
         if service.display_description:
             entry["desc"] = service.display_description
@@ -239,8 +259,6 @@ def services(call: Call) -> list[dict]:
 
 
 def add(call: Call) -> dict:
-    if call.get("runs") not in ("", "0", "1"):
-        raise ApiError("Drip-feed is not available for this service")
     if call.idempotency_key is None:
         return _place(call)
     fields = {"action": "add", **{name: call.data.get(name, "") for name in ADD_FINGERPRINT_FIELDS}}
@@ -259,11 +277,7 @@ def _place(call: Call) -> dict:
     service = api_service_get(service_id=parse_id(call.get("service")))
     try:
         order = order_place(
-            user=call.user,
-            service=service,
-            link=call.data.get("link", ""),
-            quantity=call.data.get("quantity"),
-            comments=call.data.get("comments", ""),
+            user=call.user, service=service, **{name: call.data.get(name) for name in ADD_FIELDS}
         )
     except OrderError as exc:
         raise ApiError(_add_error(exc, service)) from None
@@ -436,9 +450,9 @@ ACTIONS: tuple[Action, ...] = (
             Param("service", _("Service ID (from services)."), example="1", missing=INCORRECT_SERVICE_ID),
             Param(
                 "link",
-                _("Link to the page, post or profile."),
+                _("Link to the page, post or profile (every type but Subscriptions)."),
+                required=False,
                 example="https://instagram.com/p/abc",
-                missing=INCORRECT_LINK,
             ),
             Param(
                 "quantity",
@@ -447,10 +461,54 @@ ACTIONS: tuple[Action, ...] = (
                 example="1000",
             ),
             Param(
-                "comments",
-                _("Custom Comments services: one comment per line; the quantity is the number of lines."),
+                "runs",
+                _(
+                    "Drip-feed, on services listed with dripfeed true: how many runs of the quantity to "
+                    "deliver (2 or more); you pay for runs x quantity."
+                ),
                 required=False,
             ),
+            Param(
+                "interval",
+                _("Drip-feed: minutes between runs, such as 0, 5, 10, 15, 30, 60 or 90."),
+                required=False,
+            ),
+            Param(
+                "comments",
+                _(
+                    "Custom Comments (and Custom Comments Package) services: one comment per line; the "
+                    "quantity is the number of lines."
+                ),
+                required=False,
+            ),
+            Param(
+                "usernames",
+                _(
+                    "Mentions services: one username per line (Mentions Custom List: the quantity is "
+                    "their number)."
+                ),
+                required=False,
+            ),
+            Param("hashtags", _("Mentions with Hashtags: one hashtag per line."), required=False),
+            Param("hashtag", _("Mentions Hashtag: the hashtag."), required=False),
+            Param(
+                "username",
+                _("Mentions User Followers, Comment Likes and Subscriptions: the username."),
+                required=False,
+            ),
+            Param("media", _("Mentions Media Likers: the media link."), required=False),
+            Param("answer_number", _("Poll: the answer's number."), required=False),
+            Param("keywords", _("SEO: one keyword per line."), required=False),
+            Param("min", _("Subscriptions: the least quantity per post."), required=False),
+            Param("max", _("Subscriptions: the most quantity per post."), required=False),
+            Param(
+                "posts",
+                _("Subscriptions: how many new posts (required here); you pay posts x max at placement."),
+                required=False,
+            ),
+            Param("delay", _("Subscriptions: minutes after a post appears."), required=False),
+            Param("expiry", _("Subscriptions, optional: the last day, as dd/mm/yyyy."), required=False),
+            Param("old_posts", _("Subscriptions, optional: existing posts to include."), required=False),
         ),
         example=lambda: {"order": 23501},
         handler=add,
@@ -460,7 +518,10 @@ ACTIONS: tuple[Action, ...] = (
         title=_("Order status"),
         description=_(
             "Status, what you paid net of refunds (charge), the start count and what remains "
-            "undelivered. Statuses: Pending, In progress, Processing, Completed, Partial, Canceled."
+            "undelivered. Statuses: Pending, In progress, Processing, Completed, Partial, Canceled. A "
+            "drip-feed order adds runs (the runs done) and orders (its runs' ids); a subscription answers "
+            "status (Active, Paused, Completed, Expired, Canceled), expiry, posts (the posts served) and "
+            "orders instead."
         ),
         params=(ORDER,),
         example=lambda: {

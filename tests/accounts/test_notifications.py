@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from catalog.models import Service
 from orders.models import Order, Refill, Status
 from orders.polling import orders_poll
 from orders.refills import refill_request, refills_poll, refills_submit
@@ -208,3 +209,24 @@ def test_a_completed_refill_polled_twice_sends_one_email(alice, completed, simul
     assert f"refill {refill.pk} of your order {order.pk}" in message.body
     assert f"{PANEL_URL}/orders/{order.public_id}/" in message.body
     assert ACCOUNT_LINK in message.body
+
+
+def test_an_expired_subscription_says_the_unserved_posts_are_refunded(alice, synced, simulator, committed):
+    from catalog.protocol import SubscriptionStatus
+    from orders.placement import order_place
+    from orders.submission import order_submit
+
+    service = Service.objects.filter(type="Subscriptions").order_by("pk").first()
+    order = order_place(user=alice, service=service, username="news", min=100, max=200, posts=4, delay=0)
+    order_submit(order_id=order.pk)
+    placed = simulator.simulator.orders[int(Order.objects.get(pk=order.pk).upstream_id)]
+    placed.outcome, placed.served_cap, placed.end_post = SubscriptionStatus.EXPIRED, 1, 2
+    finish(simulator)
+    Order.objects.update(next_check_at=None)
+
+    with committed():
+        orders_poll()
+
+    (message,) = mail.outbox
+    assert f"Subscription {order.pk} Expired before all its posts were served" in message.body
+    assert format_money(Order.objects.get(pk=order.pk).refund) in message.body

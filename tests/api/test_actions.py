@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.functional import lazy
 
 from catalog.models import Service
+from catalog.service_types import SELLABLE_TYPES
 from orders.errors import OrderError
 from orders.models import Order, Status
 from orders.polling import orders_poll
@@ -43,7 +44,7 @@ def test_services_lists_what_customers_can_buy_with_our_ids_rates_and_limits(ali
         "max": "50000",
         "refill": False,
         "cancel": True,
-        "dripfeed": False,
+        "dripfeed": True,
     }
 
 
@@ -53,7 +54,7 @@ def test_services_leaves_out_disabled_and_unsupported_services(alice, likes):
     offered = {entry["service"] for entry in alice.call("services")}
 
     assert likes.pk not in offered
-    unsupported = Service.objects.exclude(type__in=["Default", "Package", "Custom Comments"])
+    unsupported = Service.objects.exclude(type__in=SELLABLE_TYPES)
     assert unsupported.exists() and not offered & set(unsupported.values_list("pk", flat=True))
 
 
@@ -119,7 +120,23 @@ def test_add_ignores_unknown_fields(alice, likes):
         ({"service": "LIKES", "link": LINK, "quantity": "-5"}, "Incorrect request"),
         ({"service": "LIKES", "link": LINK, "quantity": "9"}, "Quantity less than minimal 10"),
         ({"service": "LIKES", "link": LINK, "quantity": "50001"}, "Quantity more than maximum 50000"),
-        ({"service": "LIKES", "link": LINK, "quantity": "1000", "runs": "5"}, "Drip-feed"),
+        ({"service": "LIKES", "link": LINK, "quantity": "100", "runs": "5"}, "Interval: choose one of 0, 5"),
+        (
+            {"service": "LIKES", "link": LINK, "quantity": "100", "runs": "5", "interval": "7"},
+            "Interval: choose one of 0, 5, 10, 15, 30, 60, 90.",
+        ),
+        (
+            {"service": "LIKES", "link": LINK, "quantity": "9", "runs": "5", "interval": "0"},
+            "Quantity less than",
+        ),
+        (
+            {"service": "LIKES", "link": LINK, "quantity": "100", "runs": "101", "interval": "0"},
+            "Runs: at most 100",
+        ),
+        (
+            {"service": "LIKES", "link": LINK, "quantity": "100", "runs": "x", "interval": "0"},
+            "Runs: enter a whole",
+        ),
     ],
 )
 def test_add_refuses_bad_input_and_changes_nothing(alice, likes, fields, error):

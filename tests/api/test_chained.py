@@ -217,3 +217,32 @@ def test_a_refill_on_b_flows_to_a_and_the_simulator_and_its_status_flows_back(
 
     refill.refresh_from_db()
     assert refill.status == RefillStatus.COMPLETED
+
+
+def test_a_dripfeed_order_on_b_flows_to_a_and_the_simulator_and_its_partial_refund_flows_back(
+    panel_a, panel_b_provider, simulator
+):
+    bob = funded_user("100", username="bob")
+    likes = Service.objects.get(provider=panel_b_provider, upstream_name="Instagram Likes [Instant]")
+    assert likes.dripfeed and likes.offers_dripfeed, "A lists its drip-feed services with dripfeed true"
+
+    order = order_place(user=bob, service=likes, link=LINK, quantity=200, runs=5, interval=30)
+    order_submit(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == Status.PENDING and (order.quantity, order.charge) == (1000, Decimal("0.7098"))
+    (placed,) = simulator.simulator.orders.values()
+    assert placed.fields == {"link": LINK, "quantity": "200", "runs": "5", "interval": "30"}
+    assert (placed.quantity, placed.runs) == (1000, 5)
+    assert a_client(panel_a).status(order.upstream_id).charge == Decimal("0.546"), "A charged runs x quantity"
+
+    placed.outcome, placed.final_runs, placed.final_remains = "Partial", 3, 400
+    simulator.simulator.advance(100_000)
+    assert "1 changed, 1 refunded" in panel_a.manage("poll_orders")
+    Order.objects.update(next_check_at=None)
+    orders_poll()
+
+    order.refresh_from_db()
+    assert (order.status, order.remains) == (Status.PARTIAL, 400)
+    assert order.refund == (order.charge * 400 / 1000).quantize(Decimal("0.00001"))
+    assert Wallet.objects.get(user=bob).balance == Decimal("100") - order.charge + order.refund

@@ -9,7 +9,7 @@ def test_search_narrows_the_list_without_a_reload(live_server, page, provider):
     provider_sync_services(provider=provider, enable_new=True)
     page.goto(live_server.url + "/services/")
     rows = page.locator(".service-row")
-    assert rows.count() == 26
+    assert rows.count() == 38
     page.evaluate("window.notReloaded = true")
 
     page.fill("#search", "tiktok")
@@ -20,4 +20,4 @@ def test_search_narrows_the_list_without_a_reload(live_server, page, provider):
     assert {name.split()[0] for name in page.locator(".service-name").all_inner_texts()} == {"TikTok"}
 
     page.go_back()
-    page.wait_for_function("document.querySelectorAll('.service-row').length === 26")
+    page.wait_for_function("document.querySelectorAll('.service-row').length === 38")

@@ -37,8 +37,8 @@ def test_add_provider_then_sync_services(simulator):
     provider = Provider.objects.get(name="Sim")
     assert "Provider 'Sim' added" in added
     assert (provider.currency, provider.markup_percent) == ("VND", Decimal(20))
-    assert synced.startswith("Sim: 30 new")
-    assert Service.objects.filter(is_enabled=True).count() == 26
+    assert synced.startswith("Sim: 39 new")
+    assert Service.objects.filter(is_enabled=True).count() == 38
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_sync_services_fails_when_a_provider_fails_but_syncs_the_others(provider
     with pytest.raises(CommandError, match="1 provider"):
         run("sync_services")
 
-    assert Service.objects.filter(provider=provider).count() == 30
+    assert Service.objects.filter(provider=provider).count() == 39
 
 
 def test_the_hourly_task_syncs_every_active_provider(provider):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import upstream
 from catalog.models import Category, Service
+from catalog.service_types import SELLABLE_TYPES
 from catalog.services import services_set_enabled
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
@@ -44,16 +45,16 @@ def test_it_imports_every_service_disabled_by_default(provider, simulator):
     assert likes.raw["service"] == 2
     assert set(Category.objects.values_list("name", flat=True)) == {s.category for s in offered}
     provider.refresh_from_db()
-    assert provider.last_sync_ok is True and provider.last_sync_message.startswith("Synced: 30 new")
+    assert provider.last_sync_ok is True and provider.last_sync_message.startswith("Synced: 39 new")
 
 
 def test_enable_new_enables_only_sellable_types(provider):
     provider_sync_services(provider=provider, enable_new=True)
 
     enabled_types = set(Service.objects.filter(is_enabled=True).values_list("type", flat=True))
-    unsupported = Service.objects.filter(type__in=["Mentions", "Poll", "SEO", "Subscriptions"])
-    assert enabled_types == {"Default", "Package", "Custom Comments"}
-    assert unsupported.count() == 4
+    unsupported = Service.objects.exclude(type__in=SELLABLE_TYPES)
+    assert enabled_types == set(SELLABLE_TYPES), "every type of the protocol is sold"
+    assert list(unsupported.values_list("type", flat=True)) == ["Custom Type Beta"]
     assert not unsupported.filter(is_enabled=True).exists()
 
 
@@ -63,11 +64,11 @@ def test_the_providers_setting_enables_new_services(provider):
 
     provider_sync_services(provider=provider)
 
-    assert Service.objects.filter(is_enabled=True).count() == 26
+    assert Service.objects.filter(is_enabled=True).count() == 38
 
 
 def test_unsupported_types_cannot_be_enabled_by_the_operator_or_the_database(synced):
-    poll = Service.objects.get(type="Poll")
+    poll = Service.objects.exclude(type__in=SELLABLE_TYPES).get()
 
     count, refused = services_set_enabled(services=[poll], enabled=True)
 

@@ -96,7 +96,18 @@ def test_the_status_filter_offers_the_customers_statuses(alice_client):
     html = alice_client.get("/orders/").content.decode()
     options = re.findall(r'<option value="(\w+)"', html.split('id="order-status"')[1].split("</select>")[0])
 
-    assert options == ["pending", "in_progress", "processing", "completed", "partial", "canceled", "failed"]
+    assert options == [
+        "pending",
+        "in_progress",
+        "processing",
+        "completed",
+        "partial",
+        "canceled",
+        "failed",
+        "active",
+        "paused",
+        "expired",
+    ]
 
 
 def test_the_timeline_folds_internal_steps_and_shows_no_operator_notes(alice_client, alice, followers):

@@ -68,7 +68,7 @@ def test_a_rejected_order_fails_with_a_reason_for_the_customer_and_a_full_refund
 
 
 def break_the_link(order, simulator):
-    Order.objects.filter(pk=order.pk).update(link="not a link")
+    Order.objects.filter(pk=order.pk).update(upstream_fields={**order.upstream_fields, "link": "not a link"})
 
 
 def drain_our_account(order, simulator):
@@ -84,7 +84,8 @@ def delist_the_service(order, simulator):
 
 
 def tighten_the_limits(order, simulator):
-    Order.objects.filter(pk=order.pk).update(quantity=1)  # below the provider's minimum
+    fields = {**order.upstream_fields, "quantity": "1"}  # below the provider's minimum
+    Order.objects.filter(pk=order.pk).update(upstream_fields=fields)
 
 
 @pytest.mark.parametrize(

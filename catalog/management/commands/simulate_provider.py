@@ -38,6 +38,19 @@ class Command(BaseCommand):
             help=f"faults to pick from, comma-separated (default: {','.join(defaults.faults)})",
         )
         parser.add_argument("--hang-seconds", type=float, default=defaults.hang_seconds)
+        parser.add_argument("--expire-share", type=float, default=defaults.expire_share)
+        parser.add_argument(
+            "--dripfeed-shape",
+            choices=["whole", "runs"],
+            default=defaults.dripfeed_shape,
+            help="how status answers a drip-feed: the whole order's remains, or the runs done (part 3)",
+        )
+        parser.add_argument(
+            "--minute-seconds",
+            type=float,
+            default=defaults.minute_seconds,
+            help="how long a minute of drip-feed interval lasts (0: intervals take no time)",
+        )
 
     def handle(self, *args, **options):
         config = SimulatorConfig(
@@ -55,6 +68,9 @@ class Command(BaseCommand):
             fault_rate=options["fault_rate"],
             faults=tuple(f.strip() for f in options["faults"].split(",") if f.strip()),
             hang_seconds=options["hang_seconds"],
+            expire_share=options["expire_share"],
+            dripfeed_shape=options["dripfeed_shape"],
+            minute_seconds=options["minute_seconds"],
         )
         _ensure_request_log_is_shown()
         try:
