@@ -33,6 +33,7 @@ from catalog import protocol
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 300
+MAX_COUNT = 2**31 - 1  # runs done or posts served beyond this is no count (and fits no column)
 
 
 # Errors ---------------------------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def parse_order_status(raw: Any) -> OrderStatus:
 def _count_or_none(value: Any) -> int | None:
     """A count of runs done or posts served; a negative one is unreadable."""
     number = _optional(parse_int, value)
-    if number is not None and number < 0:
+    if number is not None and not 0 <= number <= MAX_COUNT:
         raise _BadValue(f"not a count: {value!r}")
     return number
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -63,8 +65,12 @@ class PlaceForm(forms.Form):
         queryset=sellable_services(), widget=forms.TextInput, help_text="The service's id."
     )
 
+    # One per form shown: Back then Place again, or a double click, returns the first order.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["client_token"].initial = uuid.uuid4().hex
         for field in ALL_FIELDS:
             widget = forms.Textarea(attrs={"rows": 3}) if field.kind is Kind.LINES else forms.TextInput
             self.fields[field.name] = forms.CharField(
@@ -252,7 +258,10 @@ class OrderAdmin(admin.ModelAdmin):
             typed = {name: form.cleaned_data[name] for name in FIELD_NAMES}
             try:
                 order = order_place(
-                    user=form.cleaned_data["customer"], service=form.cleaned_data["service"], **typed
+                    user=form.cleaned_data["customer"],
+                    service=form.cleaned_data["service"],
+                    client_token=form.cleaned_data["client_token"],
+                    **typed,
                 )
             except OrderError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

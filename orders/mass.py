@@ -5,6 +5,7 @@ the link tells the two apart. Checking changes nothing; placing charges every va
 when the balance does not cover them all, and a second submission of the same page places nothing more.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,10 +72,19 @@ class MassCheck:
         return self.problem is None and bool(self.valid) and self.covered
 
 
+def mass_fingerprint(text: str) -> str:
+    """What a Check saw: "Place" places these lines only if they are still the ones checked."""
+    lines = [row.strip() for row in (text or "").splitlines() if row.strip()]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 def mass_check(*, user, text: str) -> MassCheck:
     """Every line's service, price and problem, and the total against the balance. Changes nothing."""
     rows = [(number, row.strip()) for number, row in enumerate((text or "").splitlines(), 1) if row.strip()]
     check = MassCheck(lines=[], balance=wallet_balance(user=user))
+    if "\x00" in (text or ""):
+        check.problem = _("Remove the control characters from the lines.")
+        return check
     most = settings.MASS_ORDER_MAX_LINES
     if len(rows) > most:
         message = _("At most %(max)s lines at once; this has %(count)s.")
@@ -89,15 +99,20 @@ def mass_check(*, user, text: str) -> MassCheck:
     return check
 
 
-def mass_place(*, user, text: str, client_token: str) -> MassOrder:
+def mass_place(*, user, text: str, client_token: str, checked: str | None = None) -> MassOrder:
     """Places every valid line in one transaction: all of them, or none when the balance does not cover
-    them. The same page submitted twice (`client_token`) returns the first mass order. Raises OrderError
-    (nothing charged) when nothing can be placed."""
+    them. The same page submitted twice (`client_token`) returns the first mass order; `checked` (the page's
+    `mass_fingerprint` of its last Check) must match the lines, so what is charged is what was checked.
+    Raises OrderError (nothing charged) when nothing can be placed."""
     client_token = (client_token or "")[:64]
     if not client_token:
         raise OrderError(_("Reload the page and try again."), code="token")
     if placed := MassOrder.objects.filter(user=user, client_token=client_token).first():
         return placed
+    if checked is not None and checked != mass_fingerprint(text):
+        raise OrderError(
+            _("The lines changed since they were checked: check them, then place them."), code="changed"
+        )
     check = mass_check(user=user, text=text)
     if check.problem is not None:
         raise OrderError(check.problem, code="lines")
@@ -156,6 +171,9 @@ def _check_line(user, number: int, row: str, services: dict[int, Service]) -> Li
         line.charge = order_quote(user=user, service=line.service, quantity=line.quantity)[1]
     except OrderError as exc:
         line.problem = exc.message
+    else:
+        if line.charge <= 0:
+            line.problem = _("This service has no price yet.")
     return line
 
 
@@ -165,7 +183,7 @@ def _looks_like_link(text: str) -> bool:
 
 def _stored(line: Line) -> dict:
     """A line as the mass order keeps it: the order placed, or the problem (in the language it was shown)."""
-    stored = {"line": line.number, "text": line.text[:500]}
+    stored = {"line": line.number, "text": line.text[:500].replace("\x00", "")}
     if line.problem is None:
         stored["order"] = line.order_id
     else:

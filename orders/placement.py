@@ -208,7 +208,8 @@ def _clean(field: Field, raw, service: Service) -> str:
             raise OrderError(
                 _("Comments cannot contain control characters."), code="quantity", field="comments"
             )
-        raise _problem(field, _("%(field)s: remove the control characters."))
+        code = "quantity" if field.kind is Kind.COUNT else None  # no limit's text from our API
+        raise _problem(field, _("%(field)s: remove the control characters."), code=code)
     text = text.strip()
     if field.kind is Kind.URL:
         return _clean_url(field, text)

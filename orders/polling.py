@@ -136,8 +136,8 @@ def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]
         "remains": remains if remains is not None else order.remains,
         "upstream_charge": answer.charge if answer.charge is not None else order.upstream_charge,
         "poll_error": "",
-        "runs_done": answer.runs if answer.runs is not None else order.runs_done,
-        "posts_done": answer.posts if answer.posts is not None else order.posts_done,
+        "runs_done": _at_most(answer.runs, order.runs, order.runs_done),
+        "posts_done": _at_most(answer.posts, order.posts, order.posts_done),
         "child_orders": list(answer.children) or order.child_orders,
     }
     to = (SUBSCRIPTION_FROM_UPSTREAM if order.is_subscription else FROM_UPSTREAM).get(answer.status)
@@ -145,10 +145,10 @@ def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]
         changes["poll_error"] = f"Unexpected status {answer.status} for this order"
         return changes, None
     if to == Status.COMPLETED and order.is_subscription and remains is None:
-        changes["remains"] = 0  # completed without saying how many: every post served
-    elif remains is None and (
-        to in SHARE_REFUNDED or (to == Status.CANCELED and order.is_delivered_in_parts)
-    ):
+        # Completed without saying how many: the posts last said served, else every post.
+        served = order.posts_done if order.posts_done is not None else order.posts
+        changes["remains"] = (order.posts - served) * order.per_post
+    elif remains is None and to in SHARE_REFUNDED:
         # The refund cannot be known without what remains; the status is final, so wait for a full answer.
         changes["poll_error"] = (
             f"{to.name.capitalize()} without remains: waiting for the provider to say how many"
@@ -160,6 +160,13 @@ def _read(order: Order, answer: upstream.OrderStatus) -> tuple[dict, str | None]
         changes["poll_error"] = f"Unexpected move from {order.status} to {to}"
         return changes, None
     return changes, to
+
+
+def _at_most(count: int | None, most: int | None, known: int | None) -> int | None:
+    """A count of runs done or posts served, never above what was ordered; the known one if none."""
+    if count is None:
+        return known
+    return min(count, most) if most is not None else count
 
 
 def _remains(order: Order, answer: upstream.OrderStatus) -> int | None:

@@ -28,7 +28,7 @@ def refund_owed(order: Order) -> Decimal:
     twice."""
     if order.refund:
         return ZERO
-    if order.status == Status.FAILED or (order.status == Status.CANCELED and not order.is_delivered_in_parts):
+    if order.status == Status.FAILED or (order.status == Status.CANCELED and not _part_delivered(order)):
         return order.charge
     if _ends_with_a_share(order):
         return partial_refund(charge=order.charge, remains=order.remains or 0, quantity=order.quantity)
@@ -39,8 +39,19 @@ def _ends_with_a_share(order: Order) -> bool:
     if order.status in SHARE_REFUNDED:
         return True
     if order.status == Status.CANCELED:
-        return order.is_delivered_in_parts
+        return _part_delivered(order)
     return order.status == Status.COMPLETED and order.is_subscription
+
+
+def _part_delivered(order: Order) -> bool:
+    """A drip-feed or a subscription the provider said delivered part of (runs done, posts served, or
+    remains short of the whole): canceled, it refunds only the rest. Any other canceled order, or one
+    the provider said nothing of, is refunded in full."""
+    if not order.is_delivered_in_parts:
+        return False
+    return bool(order.runs_done or order.posts_done) or (
+        order.remains is not None and 0 < order.remains < order.quantity
+    )
 
 
 def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:

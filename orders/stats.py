@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Service
+from catalog.protocol import ServiceType
 from reseller.db import bulk_update
 
 from .models import Order, Status
@@ -24,7 +25,10 @@ def service_completion_refresh(*, days: int | None = None, now: datetime | None 
     """
     days = settings.SERVICE_COMPLETION_DAYS if days is None else days
     since = (now or timezone.now()) - timedelta(days=days)
-    counted = Order.objects.filter(status=Status.COMPLETED, finished_at__gte=since)
+    # Drip-feeds and subscriptions take as long as their runs or posts say: not the service's speed.
+    counted = Order.objects.filter(
+        status=Status.COMPLETED, finished_at__gte=since, runs__isnull=True
+    ).exclude(service_type=ServiceType.SUBSCRIPTIONS)
     took = ExpressionWrapper(
         F("finished_at") - Coalesce("submitted_at", "created_at"), output_field=DurationField()
     )

@@ -18,7 +18,7 @@ from .cancels import cancel_problem, orders_cancel
 from .errors import OrderError
 from .fields import FIELD_NAMES, form_fields, order_details
 from .forms import OrderForm
-from .mass import mass_check, mass_place, mass_progress
+from .mass import mass_check, mass_fingerprint, mass_place, mass_progress
 from .models import CustomerStatus, MassOrder
 from .placement import order_place, order_preview, order_problems
 from .refills import refill_problem, refill_request, refill_request_many
@@ -60,7 +60,10 @@ def order_new(request):
             )
         except OrderError as exc:
             errors = order_problems(service=service, data=request.POST) if exc.field else {}
-            if not errors:
+            drawn = {field.name for field in form_fields(service, request.POST, {})}
+            for field in set(errors) - drawn:  # a field the form no longer shows (drip-feed switched off)
+                form.add_error(None, errors.pop(field))
+            if not errors and not form.errors:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             text = _("Order %(id)s placed: %(quantity)s for %(charge)s.")
@@ -133,12 +136,18 @@ def mass_new(request):
     if request.method == "POST":
         if request.POST.get("place"):
             try:
-                mass = mass_place(user=request.user, text=text, client_token=context["client_token"])
+                mass = mass_place(
+                    user=request.user,
+                    text=text,
+                    client_token=context["client_token"],
+                    checked=request.POST.get("checked", ""),
+                )
             except OrderError as exc:
                 context["error"] = exc.message
             else:
                 return redirect(mass)
         context["check"] = mass_check(user=request.user, text=text)
+        context["checked"] = mass_fingerprint(text)
     failed = request.method == "POST" and (context.get("error") or context["check"].problem)
     return render(request, "orders/mass_new.html", context, status=422 if failed else 200)
 

@@ -303,3 +303,88 @@ def test_two_pollers_racing_over_dripfeeds_and_subscriptions_refund_each_once(al
         assert order.status == (Status.PARTIAL if order.is_dripfeed else Status.EXPIRED)
         assert order.refund == owed and refunds_of(order) == [owed]
     assert ledger_check().ok
+
+
+# Answers the simulator does not send, as some providers do (mocked at the HTTP layer with `responses`,
+# since the point is the exact body) ------------------------------------------------------------------------
+
+
+def answered(simulator, orders, *bodies):
+    """Polls the orders once per body, the provider answering `status` with it (keyed by upstream id)."""
+    import responses as responses_lib
+
+    for body in bodies:
+        answer = {reload(order).upstream_id: body for order in orders}
+        with responses_lib.RequestsMock() as mocked:
+            mocked.post(simulator.url, json=answer)
+            Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
+            orders_poll(order_ids=[o.pk for o in orders])
+    return [reload(order) for order in orders]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [{"status": "Canceled", "remains": "0"}, {"status": "Canceled"}, {"status": "Canceled", "runs": "0"}],
+    ids=["card-shape-remains-0", "no-remains", "no-runs-done"],
+)
+def test_a_dripfeed_canceled_before_any_run_is_refunded_in_full(alice, likes, simulator, body):
+    (order,) = answered(simulator, [dripfeed(alice, likes)], body)
+
+    assert (order.status, order.refund, refunds_of(order)) == (Status.CANCELED, order.charge, [order.charge])
+
+
+@pytest.mark.django_db
+def test_a_subscription_completed_without_posts_refunds_the_posts_last_said_unserved(
+    alice, synced, simulator
+):
+    (order,) = answered(
+        simulator,
+        [subscription(alice, posts=4, high=200)],
+        {"status": "Active", "posts": "1"},
+        {"status": "Completed"},
+    )
+
+    owed = partial_refund(charge=order.charge, remains=600, quantity=800)
+    assert (order.status, order.refund, refunds_of(order)) == (Status.COMPLETED, owed, [owed])
+
+
+@pytest.mark.django_db
+def test_an_impossible_count_fails_that_order_only(alice, likes, simulator):
+    import responses as responses_lib
+
+    first, second = dripfeed(alice, likes), dripfeed(alice, likes)
+    answer = {
+        first.upstream_id: {"status": "In progress", "runs": "3000000000"},
+        second.upstream_id: {"status": "In progress", "runs": "2"},
+    }
+    with responses_lib.RequestsMock() as mocked:
+        mocked.post(simulator.url, json=answer)
+        Order.objects.update(next_check_at=None)
+        orders_poll(order_ids=[first.pk, second.pk])
+
+    first, second = reload(first), reload(second)
+    assert first.status == Status.PENDING and "not a count" in first.poll_error
+    assert (second.status, second.runs_done, second.remains) == (Status.IN_PROGRESS, 2, 300)
+
+
+@pytest.mark.django_db
+def test_runs_done_never_read_above_the_runs_ordered(alice, likes, simulator):
+    (order,) = answered(simulator, [dripfeed(alice, likes, runs=5)], {"status": "In progress", "runs": "9"})
+
+    assert (order.runs_done, order.remains) == (5, 0)
+
+
+@pytest.mark.django_db
+def test_drip_feeds_and_subscriptions_do_not_count_in_a_services_completion_time(alice, likes, simulator):
+    from orders.stats import service_completion_refresh
+
+    order = dripfeed(alice, likes, runs=2)
+    placed = upstream(simulator, order)
+    placed.outcome, placed.final_runs, placed.final_remains = OrderStatus.COMPLETED, 2, 0
+    simulator.simulator.advance(simulator.simulator.config.step_seconds * 20)
+    assert poll(order).status == Status.COMPLETED
+
+    service_completion_refresh()
+
+    assert Service.objects.get(pk=likes.pk).completion_sample == 0

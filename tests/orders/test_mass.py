@@ -11,7 +11,7 @@ import pytest
 from catalog.models import Service
 from orders import mass
 from orders.errors import OrderError
-from orders.mass import mass_check, mass_place
+from orders.mass import mass_check, mass_fingerprint, mass_place
 from orders.models import MassOrder, Order, Status
 from orders.submission import order_submit
 from reseller.wallet.models import LedgerEntry
@@ -98,7 +98,11 @@ def client_token(client) -> str:
 
 
 def post(client, lines: str, *, button: str, token: str | None = None):
-    return client.post(MASS_URL, {"lines": lines, button: "1", "client_token": token or client_token(client)})
+    """The page's form sent with one of its buttons; Place as after a Check of these very lines."""
+    data = {"lines": lines, button: "1", "client_token": token or client_token(client)}
+    if button == "place":
+        data["checked"] = mass_fingerprint(lines)
+    return client.post(MASS_URL, data)
 
 
 def charges_of(user) -> Decimal:
@@ -441,3 +445,51 @@ def test_a_package_line_is_one_package(alice, package):
         "A package is one per line: write 1 as its quantity.",
     ]
     assert check.lines[0].quantity == 1
+
+
+def test_place_charges_only_the_lines_that_were_checked(alice_client, alice, likes):
+    checked = f"{likes.pk} | https://instagram.com/p/x | 100"
+    page = post(alice_client, checked, button="check").content.decode()
+    assert (
+        f'value="{mass_fingerprint(checked)}"' in page
+        and "disabled" not in page.split('name="place"')[1][:40]
+    )
+    edited = checked + f"\n{likes.pk} | https://instagram.com/p/y | 50000"
+
+    response = alice_client.post(
+        MASS_URL,
+        {"lines": edited, "place": "1", "client_token": "t-1", "checked": mass_fingerprint(checked)},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "The lines changed since they were checked: check them, then place them." in page
+    assert 'id="line-2"' in page, "the edited lines are shown checked"
+    assert_nothing_placed(alice)
+
+
+def test_place_without_a_check_places_nothing(alice_client, alice, likes):
+    response = alice_client.post(
+        MASS_URL,
+        {"lines": f"{likes.pk} | https://instagram.com/p/x | 100", "place": "1", "client_token": "t"},
+    )
+
+    assert response.status_code == 422 and "check them, then place them" in response.content.decode()
+    assert_nothing_placed(alice)
+
+
+def test_control_characters_in_the_lines_are_refused(alice_client, alice, likes):
+    lines = f"{likes.pk} | https://instagram.com/p/x | 100\n{likes.pk} | bad\x00line | 100"
+
+    response = post(alice_client, lines, button="place")
+
+    assert response.status_code == 422 and "Remove the control characters" in response.content.decode()
+    assert_nothing_placed(alice)
+
+
+def test_a_service_without_a_price_is_a_lines_problem(alice, likes):
+    Service.objects.filter(pk=likes.pk).update(price_rate=0, cost_rate=0)
+
+    (line,) = mass_check(user=alice, text=f"{likes.pk} | https://instagram.com/p/x | 100").lines
+
+    assert str(line.problem) == "This service has no price yet."

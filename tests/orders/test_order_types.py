@@ -202,3 +202,56 @@ def test_unknown_types_stay_imported_and_unsellable(alice, synced):
     assert unknown.exists() and not unknown.filter(is_enabled=True).exists()
     answer = place_by_api(alice, unknown.first(), {"link": LINK, "quantity": "100"}).json()
     assert answer == {"error": "Incorrect service ID"}
+
+
+def test_runs_on_a_service_that_stopped_offering_dripfeed_are_explained_on_the_form(
+    alice, alice_client, likes
+):
+    Service.objects.filter(pk=likes.pk).update(dripfeed_enabled=False)
+
+    response = alice_client.post(
+        "/orders/new/",
+        {
+            "service": likes.pk,
+            "link": LINK,
+            "quantity": "100",
+            "runs": "5",
+            "interval": "15",
+            "client_token": "t",
+        },
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 422 and 'name="runs"' not in html
+    assert '<div class="form-error" role="alert">Drip-feed is not available for this service.</div>' in html
+    assert not Order.objects.exists() and balance_of(alice) == HUNDRED
+
+
+def test_the_admin_place_form_places_once_when_submitted_twice(alice, likes):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(StaffFactory())
+    data = {
+        "customer": alice.pk,
+        "service": likes.pk,
+        "link": LINK,
+        "quantity": "100",
+        "client_token": "form-9",
+    }
+
+    first, second = (client.post("/admin/orders/order/place/", data) for _ in range(2))
+
+    assert first.status_code == second.status_code == 302
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] and balance_of(alice) == HUNDRED - order.charge
+
+
+@pytest.mark.parametrize("value", ["\t", "a\nb"])
+def test_a_control_character_in_a_subscriptions_limit_is_an_incorrect_request(alice, synced, value):
+    service = service_of(ServiceType.SUBSCRIPTIONS)
+
+    answer = place_by_api(alice, service, {**valid_fields(service), "max": value}).json()
+
+    assert answer == {"error": "Incorrect request"}, "not the limit's text: the value is no number at all"
+    assert not Order.objects.exists()
