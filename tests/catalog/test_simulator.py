@@ -32,20 +32,6 @@ TIKTOK_LIKES = 9  # Default, 0.65, refill but no cancel
 
 
 @pytest.fixture
-def make_server():
-    servers = []
-
-    def make(**options):
-        server = SimulatorServer(Simulator(SimulatorConfig(**options))).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
 def server(make_server):
     return make_server()
 

@@ -11,7 +11,7 @@ import requests
 from catalog import protocol
 from catalog.protocol import OrderStatus, ServiceType, SubscriptionStatus
 from catalog.protocol import ServiceType as T
-from catalog.simulator import BETA_TYPE, FIRST_CHILD_ID, Simulator, SimulatorConfig, SimulatorServer
+from catalog.simulator import BETA_TYPE, FIRST_CHILD_ID, Simulator, SimulatorConfig
 
 KEY = "sim-key"
 LINK = "https://instagram.com/p/abc"
@@ -74,18 +74,9 @@ def simulator_config():
 
 
 @pytest.fixture
-def make_server():
-    servers = []
-
-    def make(**options):
-        options = {"key": KEY, "seed": 7, "step_seconds": 10, **options}
-        server = SimulatorServer(Simulator(SimulatorConfig(**options))).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+def make_server(make_server):
+    """The shared one (tests/catalog/conftest.py), with this module's defaults."""
+    return lambda **options: make_server(**{"key": KEY, "seed": 7, "step_seconds": 10, **options})
 
 
 def call(server, **fields):
