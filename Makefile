@@ -8,6 +8,7 @@ export WEB_HOST ?= 127.0.0.1
 export WEB_PORT ?= 8000
 export SIMULATOR_PORT ?= 8001
 export SIMULATOR_KEY ?= demo-simulator-key
+export GATEWAYS_PORT ?= 8002
 
 .PHONY: install run test lint format messages clean
 
@@ -29,6 +30,7 @@ run: install .env
 	@echo ""
 	@echo "  Reseller is starting at http://$(WEB_HOST):$(WEB_PORT)/  (admin: http://$(WEB_HOST):$(WEB_PORT)/admin/)"
 	@echo "  Logins: admin / admin (staff), demo / demo (customer). Ctrl-C stops everything."
+	@echo "  Add funds by card, VietQR or bank transfer: fake gateways at http://127.0.0.1:$(GATEWAYS_PORT)/"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 

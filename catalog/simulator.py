@@ -30,23 +30,21 @@ Conventions where the card is silent:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
 import socket
-import socketserver
 import struct
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from catalog import protocol
+from catalog.fake_server import FakeHTTPServer, ServerRunner
 from catalog.protocol import OrderStatus, RefillStatus, ServiceType, SubscriptionStatus
 
 logger = logging.getLogger("catalog.simulator")
@@ -1045,43 +1043,10 @@ def _subscription_status_text(status: str, rng: random.Random | None) -> str:
 # HTTP
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _HTTPServer(FakeHTTPServer):
     def __init__(self, address: tuple[str, int], simulator: Simulator):
         self.simulator = simulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse DNS lookup of the host, which can stall on some machines."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def process_request(self, request, client_address) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address) -> None:
-        """Log unexpected errors; a client that went away is not one."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            logger.exception("Unexpected error while answering a request")
-
-    def close_connections(self) -> None:
-        """End kept-alive connections too, so a stopped simulator is gone for its clients."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1191,37 +1156,15 @@ def _log_request(params: dict[str, str], answer: object, fault: str | None) -> N
     logger.info("%s %s -> %s%s", params.get("action", "-")[:50] or "-", ids or "-", outcome, suffix)
 
 
-class SimulatorServer:
+class SimulatorServer(ServerRunner):
     """The simulator over real HTTP, on a free port unless told otherwise."""
+
+    thread_name = "simulator"
 
     def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0):
         self.simulator = simulator
-        self._httpd = _HTTPServer((host, port), simulator)
-        self.port: int = self._httpd.server_address[1]
+        super().__init__(_HTTPServer((host, port), simulator))
         self.url = f"http://{host}:{self.port}/api/v2"
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SimulatorServer:
-        """Serve in a daemon thread."""
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="simulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.2)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.close_connections()
-        self._httpd.server_close()
 
     def __enter__(self) -> SimulatorServer:
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

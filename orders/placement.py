@@ -28,7 +28,7 @@ from reseller.money import format_money, format_number
 from reseller.params import integer
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import wallet_balance
-from reseller.wallet.services import InsufficientFunds, wallet_move
+from reseller.wallet.services import InsufficientFunds, OrderingPaused, wallet_move
 
 from .errors import OrderError, interpolate_lazy
 from .fields import choices, label, maximum
@@ -406,5 +406,11 @@ def order_create(*, user, service: Service, placement: Placement, client_token: 
         message = _("Insufficient funds: the balance is %(balance)s and this order costs %(charge)s.")
         values = {"balance": lazy_money(exc.balance), "charge": lazy_money(-exc.amount)}
         raise OrderError(interpolate_lazy(message, values), code="funds") from None
+    except OrderingPaused as exc:
+        message = _(
+            "Ordering is paused: %(owed)s is owed after a payment was reversed. Add funds to pay it, or "
+            "contact support."
+        )
+        raise OrderError(interpolate_lazy(message, {"owed": lazy_money(exc.owed)}), code="paused") from None
     order_submission_enqueue(order_id=order.pk)
     return order

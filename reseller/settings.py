@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "reseller.api",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,34 @@ MFA_TOTP_ISSUER = PANEL_NAME
 # Our own API v2 (reseller/api): requests per API key, as "count/period" (s, m, h or d), e.g. 600/m.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 
+# Payments (payments/, ../shared/payments.md). A method without its credentials is hidden from customers.
+# Stripe Checkout: card payments in STRIPE_CURRENCY (default the panel's); STRIPE_API_BASE points the SDK at
+# another server (the fake gateways of `make run` and the tests).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
+STRIPE_CURRENCY = env.str("STRIPE_CURRENCY", default=PANEL_CURRENCY).upper()
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds, as the SDK's default
+# payOS (VietQR payment links, VND)
+PAYOS_CLIENT_ID = env.str("PAYOS_CLIENT_ID", default="")
+PAYOS_API_KEY = env.str("PAYOS_API_KEY", default="")
+PAYOS_CHECKSUM_KEY = env.str("PAYOS_CHECKSUM_KEY", default="")
+PAYOS_BASE_URL = env.str("PAYOS_BASE_URL", default="")
+# Bank transfer (VND) with SePay's notifications: the operator's account, shown with a VietQR image, and the
+# memo code customers write (<BANK_MEMO_PREFIX><customer id>).
+SEPAY_API_KEY = env.str("SEPAY_API_KEY", default="")
+BANK_NAME = env.str("BANK_NAME", default="")
+BANK_BIN = env.str("BANK_BIN", default="")  # the bank's 6-digit NAPAS BIN, for the VietQR image
+BANK_ACCOUNT_NUMBER = env.str("BANK_ACCOUNT_NUMBER", default="")
+BANK_ACCOUNT_NAME = env.str("BANK_ACCOUNT_NAME", default="")
+BANK_MEMO_PREFIX = env.str("BANK_MEMO_PREFIX", default="NAP").upper()
+# DEBUG only: the fake SePay that the bank page's "Simulate the transfer" button asks to send a notification.
+SEPAY_SIMULATOR_URL = env.str("SEPAY_SIMULATOR_URL", default="").rstrip("/")
+# A card or payOS deposit still unpaid after this long is closed as expired (a late payment still credits).
+DEPOSIT_EXPIRE_AFTER = seconds("DEPOSIT_EXPIRE_AFTER", 24 * 3600)
+PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15.0)  # seconds, for calls to a gateway
+DEPOSITS_PAGE_SIZE = env.int("DEPOSITS_PAGE_SIZE", default=25)
+
 # Upstream providers (catalog/upstream.py)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=30.0)
@@ -356,6 +385,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "reseller.api.tasks.idempotency_keys_purge",
         "schedule": crontab(minute=17),
+    },
+    "expire-deposits": {
+        "task": "payments.tasks.deposits_expire",
+        "schedule": crontab(minute="*/15"),
     },
     "refresh-service-completion-times": {
         "task": "orders.tasks.services_completion_refresh",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),  # the header's switcher
     path("api/", include("reseller.api.urls")),  # /api/ (docs) and /api/v2 (the endpoint)
     path("", include("reseller.wallet.urls")),
+    path("", include("payments.urls")),  # /funds/, /transactions/, /payments/<gateway>/webhook/
     path("admin/", admin.site.urls),
 ]

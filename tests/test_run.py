@@ -34,7 +34,8 @@ def wait_for(check, seconds=60):
 
 
 def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_path):
-    web_port, sim_port = free_port(), free_port()
+    web_port, sim_port, gateways_port = free_port(), free_port(), free_port()
+    gateways = f"http://127.0.0.1:{gateways_port}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))},
         "PATH": f"{BIN}:{os.environ['PATH']}",
@@ -44,6 +45,14 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
         "WEB_PORT": str(web_port),
         "SIMULATOR_PORT": str(sim_port),
         "SIMULATOR_KEY": "run-test-key",
+        "GATEWAYS_PORT": str(gateways_port),
+        # The demo's payment settings (.env.example), pointed at this run's fake gateways.
+        "SEPAY_API_KEY": "run-sepay-key",
+        "BANK_BIN": "970422",
+        "BANK_ACCOUNT_NUMBER": "0123456789",
+        "STRIPE_SECRET_KEY": "sk_test_run",
+        "STRIPE_WEBHOOK_SECRET": "whsec_run",
+        "STRIPE_API_BASE": f"{gateways}/stripe",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -93,14 +102,39 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
             return out.stdout.strip() not in ("", "None")
 
         assert wait_for(balance_recorded, seconds=60), log_path.read_text()
+
+        # A bank transfer with the demo customer's memo: the fake SePay notifies the web process, which
+        # credits it; the same notification again changes nothing.
+        memo = "from payments.bank import memo_code; from reseller.accounts.models import User; "
+        memo += "print(memo_code(User.objects.get(username='demo')))"
+        code = subprocess.run(
+            [*manage, "shell", "-c", memo], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout.split()[-1]  # the last word: the shell may print a banner first
+        assert code.startswith("NAP"), code
+        assert wait_for(lambda: requests.get(gateways + "/sepay/", timeout=2).ok), log_path.read_text()
+        transfer = requests.post(
+            gateways + "/sepay/_control/transfer",
+            json={"amount": 250000, "content": f"{code} nap tien"},
+            timeout=10,
+        ).json()
+        assert transfer["delivered"] == 200, log_path.read_text()
+        again = requests.post(gateways + "/sepay/_control/redeliver", json={"id": transfer["id"]}, timeout=10)
+        assert again.json()["delivered"] == 200
+        count = "from payments.models import Deposit as D; "
+        count += "print(D.objects.filter(method='bank', status='paid').count())"
+        deposits = subprocess.run(
+            [*manage, "shell", "-c", count], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert deposits.stdout.split()[-1] == "1", deposits.stdout + deposits.stderr
     finally:
         os.killpg(honcho.pid, signal.SIGINT)
         honcho.wait(timeout=30)
 
     output = log_path.read_text()
-    for name in ("web.1", "worker.1", "beat.1", "simulator.1", "catalog.1"):
+    for name in ("web.1", "worker.1", "beat.1", "simulator.1", "gateways.1", "catalog.1"):
         assert name in output
-    assert "run-test-key" not in output
+    for secret in ("run-test-key", "run-sepay-key", "whsec_run", "sk_test_run"):
+        assert secret not in output
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-g", str(honcho.pid)], capture_output=True, text=True).stdout
     assert leftovers.strip() == "", "Ctrl-C should stop every process"

@@ -1,9 +1,9 @@
 """Rules of the architecture that imports alone cannot show; `make lint` runs this after import-linter.
 
 - status: a state machine's status is written only by its one move function (orders/moves.py for orders
-  and refills): no `.update(status=...)`, `obj.status = ...`, `"status"` in a bulk update's fields or
-  `status=` at creation anywhere else.
-- history: history rows (OrderEvent, RefillEvent) are written only there too.
+  and refills, payments/moves.py for deposits and bank transfers): no `.update(status=...)`,
+  `obj.status = ...`, `"status"` in a bulk update's fields or `status=` at creation anywhere else.
+- history: history rows (OrderEvent, RefillEvent, DepositHistory) are written only there too.
 - refund: only orders/refunds.py (and the wallet itself) asks the wallet for a refund.
 - protocol: the protocol's words (error texts, status and service type names) are written only in
   catalog/protocol.py; everything else uses its names. A TextChoices label may read the same.
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("reseller", "catalog", "orders")
-STATUS_WRITERS = {"orders/moves.py"}
-NOT_OURS = {"catalog/simulator.py"}  # the provider's side: its statuses are not our state machines
-HISTORY_MODELS = {"OrderEvent", "RefillEvent"}
-HISTORY_WRITERS = {"orders/moves.py"}
+APPS = ("reseller", "catalog", "orders", "payments")
+STATUS_WRITERS = {"orders/moves.py", "payments/moves.py"}
+# The provider's and the gateways' side: their statuses are not our state machines.
+NOT_OURS = {"catalog/simulator.py", "payments/fakes.py"}
+HISTORY_MODELS = {"OrderEvent", "RefillEvent", "DepositHistory"}
+HISTORY_WRITERS = {"orders/moves.py", "payments/moves.py"}
 REFUNDERS = {"orders/refunds.py"}
 REFUNDER_PACKAGES = ("reseller/wallet/",)
 PROTOCOL = "catalog/protocol.py"

@@ -27,7 +27,7 @@ class UserAdmin(BaseUserAdmin):
         return format_html(
             '{} <a href="{}">Credit or debit</a>',
             format_money(wallet.balance),
-            reverse("admin:wallet_wallet_credit", args=[wallet.pk]),
+            reverse("admin:payments_deposit_credit", args=[wallet.pk]),
         )
 
 

@@ -22,6 +22,7 @@ from .models import User
 log = logging.getLogger(__name__)
 
 SEND_CUSTOMER_EMAIL = "accounts.send_customer_email"
+SEND_STAFF_EMAIL = "accounts.send_staff_email"
 
 # Each kind has templates/emails/<kind>_subject.txt, <kind>.txt and <kind>.html, and takes this context:
 ORDER_REFUNDED = "order_refunded"  # order_id, order_public_id, amount, status, balance
@@ -68,3 +69,21 @@ def customer_email_send(*, user_id: int, kind: str, context: dict) -> bool:
     message.send()
     log.info("sent %s email to user %s", kind, user_id)
     return True
+
+
+def staff_notify(*, subject: str, body: str) -> None:
+    """Emails every active staff member with an address (plain text, in English) once the current
+    transaction commits: what operators must act on, such as a reversed payment. Never raises."""
+    log.warning("staff notice: %s", subject)
+    enqueue_after_commit(SEND_STAFF_EMAIL, subject, body, robust=True)
+
+
+def staff_email_send(*, subject: str, body: str) -> int:
+    """Sends a staff notice; the number of staff it went to."""
+    to = list(
+        User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    if not to:
+        return 0
+    EmailMultiAlternatives(subject=f"[{settings.PANEL_NAME}] {subject}", body=body, to=to).send()
+    return len(to)

@@ -21,3 +21,15 @@ RETRIED = (smtplib.SMTPException, OSError)
 def send_customer_email(user_id: int, kind: str, context: dict) -> bool:
     """Emails a customer about an order, a refill or their funds (notifications.customer_email_send)."""
     return notifications.customer_email_send(user_id=user_id, kind=kind, context=context)
+
+
+@shared_task(
+    name=notifications.SEND_STAFF_EMAIL,
+    autoretry_for=RETRIED,
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=5,
+)
+def send_staff_email(subject: str, body: str) -> int:
+    """Emails staff a notice (notifications.staff_email_send)."""
+    return notifications.staff_email_send(subject=subject, body=body)

@@ -1,41 +1,54 @@
-import uuid
-
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from reseller.money import format_money, format_money_exact
 
-from .forms import WalletCreditForm
 from .models import FundsInstructions, LedgerEntry, Wallet
-from .services import WalletError, wallet_credit
+
+
+class OwesFilter(admin.SimpleListFilter):
+    title = "owes money"
+    parameter_name = "owes"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes: ordering paused"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(owed__gt=0)
+        if self.value() == "no":
+            return queryset.filter(owed=0)
+        return queryset
 
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    """Balances are read-only here: the only way to change one is the "Credit or debit" form, which goes
-    through `wallet_credit` and writes a ledger row. Staff need the "change wallet" permission for it."""
+    """Balances are read-only here: the only way to change one is the "Credit or debit" form (payments'
+    admin: a manual deposit, or a debit as an adjustment), which writes a ledger row. Staff need the
+    "change wallet" permission for it."""
 
-    list_display = ["user", "balance_shown", "updated_at", "credit_link"]
+    list_display = ["user", "balance_shown", "owed_shown", "updated_at", "credit_link"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "balance_shown", "updated_at", "credit_link"]
+    readonly_fields = ["user", "balance_shown", "owed_shown", "updated_at", "credit_link"]
+    list_filter = [OwesFilter]
     fields = readonly_fields
 
     @admin.display(description="balance", ordering="balance")
     def balance_shown(self, wallet):
         return format_money(wallet.balance)
 
+    @admin.display(description="owed (ordering paused)", ordering="owed")
+    def owed_shown(self, wallet):
+        return format_money(wallet.owed) if wallet.owed else "-"
+
     @admin.display(description="")
     def credit_link(self, wallet):
         if wallet.pk is None:
             return ""
         return format_html(
-            '<a href="{}">Credit or debit</a>', reverse("admin:wallet_wallet_credit", args=[wallet.pk])
+            '<a href="{}">Credit or debit</a>', reverse("admin:payments_deposit_credit", args=[wallet.pk])
         )
 
     def has_add_permission(self, request):
@@ -46,53 +59,6 @@ class WalletAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:wallet_id>/credit/",
-                self.admin_site.admin_view(self.credit_view),
-                name="wallet_wallet_credit",
-            ),
-            *super().get_urls(),
-        ]
-
-    def credit_view(self, request, wallet_id):
-        if not request.user.has_perm("wallet.change_wallet"):
-            raise PermissionDenied
-        wallet = Wallet.objects.select_related("user").filter(pk=wallet_id).first()
-        if wallet is None:
-            raise Http404("No such wallet.")
-        form = WalletCreditForm(request.POST or None, initial={"request_token": uuid.uuid4().hex})
-        if request.method == "POST" and form.is_valid():
-            try:
-                entry = wallet_credit(
-                    user=wallet.user,
-                    amount=form.cleaned_data["amount"],
-                    kind=form.cleaned_data["kind"] or None,
-                    note=form.cleaned_data["note"],
-                    created_by=request.user,
-                    request_token=form.cleaned_data["request_token"],
-                )
-            except WalletError as error:
-                form.add_error(None, str(error))
-            else:
-                self.message_user(
-                    request,
-                    f"{entry.get_kind_display()} of {format_money_exact(entry.amount)} for {wallet.user}: "
-                    f"the balance is now {format_money_exact(entry.balance_after)}.",
-                    messages.SUCCESS,
-                )
-                return redirect("admin:wallet_wallet_change", wallet.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Credit or debit {wallet.user}",
-            "wallet": wallet,
-            "balance": format_money_exact(wallet.balance),  # staff credit or debit exact amounts
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/wallet/wallet/credit_form.html", context)
 
 
 @admin.register(LedgerEntry)

@@ -19,11 +19,15 @@ class Wallet(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
     balance = _money_field(default=Decimal("0"))
+    # What the customer still owes after a payment was taken back (a card refund or dispute) beyond their
+    # balance: while it is above zero they cannot order, and their next deposit pays it first.
+    owed = _money_field(default=Decimal("0"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative"),
+            models.CheckConstraint(condition=Q(owed__gte=0), name="wallet_owed_not_negative"),
         ]
 
     def __str__(self):
@@ -38,6 +42,9 @@ class LedgerEntry(models.Model):
         CHARGE = "charge", _("Order charge")
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        BONUS = "bonus", _("Deposit bonus")
+        # A payment taken back by the gateway (refund, dispute), or given back when a dispute is won.
+        REVERSAL = "reversal", _("Payment reversal")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # PROTECT: a customer with money history is deactivated, never deleted with it.
@@ -48,6 +55,10 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     order = models.ForeignKey(
         "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    # The deposit a deposit, bonus or reversal row belongs to (payments.Deposit).
+    deposit = models.ForeignKey(
+        "payments.Deposit", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
@@ -70,6 +81,12 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(
                 fields=["request_token"], condition=~Q(request_token=""), name="one_entry_per_request"
             ),
+            # A deposit and its bonus are credited once, however many notifications tell of the payment.
+            models.UniqueConstraint(
+                fields=["deposit", "kind"],
+                condition=Q(kind__in=["deposit", "bonus"], deposit__isnull=False),
+                name="one_credit_per_deposit",
+            ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"
@@ -80,6 +97,8 @@ class LedgerEntry(models.Model):
                     | Q(kind="charge", amount__lt=0, order_id__isnull=False)
                     | Q(kind="refund", amount__gt=0, order_id__isnull=False)
                     | Q(kind="adjustment")
+                    | Q(kind="bonus", amount__gt=0, deposit_id__isnull=False)
+                    | Q(kind="reversal", deposit_id__isnull=False)
                 ),
                 name="ledger_sign_matches_kind",
             ),

@@ -24,7 +24,7 @@ def wallet_balance(*, user: User) -> Decimal:
 
 def ledger_entry_list(*, user: User, kind: str | None = None) -> QuerySet[LedgerEntry]:
     """The user's ledger, newest first; `kind` filters when it is one of the kinds."""
-    entries = LedgerEntry.objects.filter(user=user).order_by("-created_at", "-id")
+    entries = LedgerEntry.objects.filter(user=user).select_related("deposit").order_by("-created_at", "-id")
     if kind in Kind.values:
         entries = entries.filter(kind=kind)
     return entries
@@ -32,7 +32,7 @@ def ledger_entry_list(*, user: User, kind: str | None = None) -> QuerySet[Ledger
 
 def ledger_entry_get(*, user: User, public_id) -> LedgerEntry:
     """One of the user's ledger rows; 404 for anyone else's, so their existence does not leak."""
-    return get_object_or_404(LedgerEntry, user=user, public_id=public_id)
+    return get_object_or_404(LedgerEntry.objects.select_related("deposit"), user=user, public_id=public_id)
 
 
 def month_start(now: datetime | None = None) -> datetime:
@@ -66,6 +66,8 @@ class LedgerReport:
     misdirected_orders: list[int] = field(default_factory=list)
     # ledger rows whose balance_after is not the running sum of that customer's rows up to them
     broken_chain_entries: list[int] = field(default_factory=list)
+    # deposit and bonus rows that are not what their deposit credited, or went to another customer
+    mismatched_deposit_entries: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,7 @@ class LedgerReport:
             or self.over_refunded_orders
             or self.misdirected_orders
             or self.broken_chain_entries
+            or self.mismatched_deposit_entries
         )
 
 
@@ -118,7 +121,18 @@ def ledger_check() -> LedgerReport:
         if row["misdirected"]:
             report.misdirected_orders.append(row["order_id"])
     report.broken_chain_entries = _broken_chain()
+    report.mismatched_deposit_entries = _mismatched_deposit_entries()
     return report
+
+
+def _mismatched_deposit_entries() -> list[int]:
+    credits = LedgerEntry.objects.filter(deposit__isnull=False)
+    wrong = (
+        credits.filter(kind__in=[Kind.DEPOSIT, Kind.BONUS]).exclude(user_id=F("deposit__user_id"))
+        | credits.filter(kind=Kind.DEPOSIT).exclude(amount=F("deposit__credited"))
+        | credits.filter(kind=Kind.BONUS).exclude(amount=F("deposit__bonus"))
+    )
+    return sorted(wrong.values_list("id", flat=True).distinct())
 
 
 def _broken_chain() -> list[int]:
@@ -128,3 +142,9 @@ def _broken_chain() -> list[int]:
         running=Window(Sum("amount"), partition_by=[F("user_id")], order_by=[F("id").asc()])
     ).values_list("id", "balance_after", "running")
     return [pk for pk, after, total in running.iterator() if quantize_amount(total) != after]
+
+
+def wallet_owed(*, user: User) -> Decimal:
+    """What the customer owes after a reversed payment (0 nearly always)."""
+    owed = Wallet.objects.filter(user=user).values_list("owed", flat=True).first()
+    return ZERO if owed is None else owed

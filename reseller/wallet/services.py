@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from reseller.accounts.models import User
@@ -46,6 +46,17 @@ class RefundExceedsCharge(WalletError):
         )
 
 
+class OrderingPaused(WalletError):
+    """The customer owes money after a payment was taken back: no order is charged until it is paid."""
+
+    def __init__(self, *, owed: Decimal):
+        self.owed = owed
+        super().__init__(
+            f"Ordering is paused: {format_money(owed)} is owed after a payment was reversed. Add funds to "
+            "pay it, or contact support."
+        )
+
+
 class InvalidMovement(WalletError, ValueError):
     """Bad input: a zero amount, a sign that does not fit the kind, a charge or refund without an order."""
 
@@ -55,17 +66,19 @@ def wallet_create_for_user(*, user: User) -> Wallet:
     return wallet
 
 
-def _check_movement(*, amount: Decimal, kind: str, order_id: int | None) -> None:
+def _check_movement(*, amount: Decimal, kind: str, order_id: int | None, deposit_id: int | None) -> None:
     if kind not in Kind.values:
         raise InvalidMovement(f"Unknown kind of movement: {kind!r}.")
     if amount == 0:
         raise InvalidMovement("The amount must not be zero.")
-    if kind in (Kind.DEPOSIT, Kind.REFUND) and amount < 0:
+    if kind in (Kind.DEPOSIT, Kind.REFUND, Kind.BONUS) and amount < 0:
         raise InvalidMovement(f"A {Kind(kind).label.lower()} must be a positive amount.")
     if kind == Kind.CHARGE and amount > 0:
         raise InvalidMovement("An order charge must be a negative amount.")
     if kind in (Kind.CHARGE, Kind.REFUND) and order_id is None:
         raise InvalidMovement(f"An {Kind(kind).label.lower()} needs the order it belongs to.")
+    if kind in (Kind.BONUS, Kind.REVERSAL) and deposit_id is None:
+        raise InvalidMovement(f"A {Kind(kind).label.lower()} needs the deposit it belongs to.")
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Move:
     order_id: int | None = None
     created_by: User | None = None
     request_token: str = ""
+    deposit_id: int | None = None
 
 
 def wallet_move(
@@ -90,13 +104,15 @@ def wallet_move(
     order_id: int | None = None,
     created_by: User | None = None,
     request_token: str = "",
+    deposit_id: int | None = None,
 ) -> LedgerEntry:
     """Adds `amount` (signed: negative takes money) to the user's balance and writes its ledger row, in one
     transaction, with the wallet row locked so concurrent moves queue up instead of losing updates.
 
     Raises InsufficientFunds when the balance would go below zero, DuplicateRefund for a second refund of
-    an order, RefundExceedsCharge for a refund larger than the order's charges, InvalidMovement for bad
-    input; in every case nothing changes. The amount is rounded to 5 places by `money.quantize_amount`.
+    an order, RefundExceedsCharge for a refund larger than the order's charges, OrderingPaused for an order
+    charge while the customer owes money, InvalidMovement for bad input; in every case nothing changes.
+    The amount is rounded to 5 places by `money.quantize_amount`.
     """
     move = Move(
         user=user,
@@ -106,6 +122,7 @@ def wallet_move(
         order_id=order_id,
         created_by=created_by,
         request_token=request_token,
+        deposit_id=deposit_id,
     )
     return wallet_moves(moves=[move])[0]
 
@@ -118,7 +135,9 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
     """
     moves = [replace(move, amount=quantize_amount(move.amount)) for move in moves]
     for move in moves:
-        _check_movement(amount=move.amount, kind=move.kind, order_id=move.order_id)
+        _check_movement(
+            amount=move.amount, kind=move.kind, order_id=move.order_id, deposit_id=move.deposit_id
+        )
     if not moves:
         return []
     user_ids = sorted({move.user.pk for move in moves})
@@ -132,6 +151,8 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
         entries = []
         for move in moves:
             wallet = wallets[move.user.pk]
+            if move.kind == Kind.CHARGE and wallet.owed > 0:
+                raise OrderingPaused(owed=wallet.owed)
             new_balance = wallet.balance + move.amount
             if new_balance < 0:
                 raise InsufficientFunds(balance=wallet.balance, amount=move.amount)
@@ -144,6 +165,7 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
                     amount=move.amount,
                     kind=move.kind,
                     order_id=move.order_id,
+                    deposit_id=move.deposit_id,
                     note=move.note,
                     created_by=move.created_by,
                     balance_after=new_balance,
@@ -236,3 +258,62 @@ def wallet_credit(
         context = {"amount": entry.amount, "balance": entry.balance_after, "note": entry.note}
         customer_notify(user_id=user.pk, kind=FUNDS_CREDITED, context=context)
     return entry
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """What `wallet_reverse` did: `taken` from the balance, `owed` added to what the customer owes."""
+
+    taken: Decimal
+    owed: Decimal
+
+
+def _locked_wallet(user: User) -> Wallet:
+    Wallet.objects.get_or_create(user=user)
+    return Wallet.objects.select_for_update().get(user=user)
+
+
+def wallet_reverse(*, user: User, amount: Decimal, deposit_id: int, note: str) -> Reversal:
+    """Takes back `amount` of a deposit the gateway reversed (a refund, a dispute): from the balance as far
+    as it goes (never below zero), the rest recorded as owed, which pauses the customer's ordering."""
+    amount = quantize_amount(amount)
+    if amount <= 0:
+        raise InvalidMovement("A reversal takes a positive amount.")
+    with transaction.atomic():
+        wallet = _locked_wallet(user)
+        taken = min(wallet.balance, amount)
+        if taken > 0:
+            wallet_move(user=user, amount=-taken, kind=Kind.REVERSAL, deposit_id=deposit_id, note=note)
+        owed = amount - taken
+        if owed > 0:
+            Wallet.objects.filter(pk=wallet.pk).update(owed=F("owed") + owed)
+    return Reversal(taken=taken, owed=owed)
+
+
+def wallet_give_back(*, user: User, amount: Decimal, deposit_id: int, note: str) -> Decimal:
+    """Undoes `wallet_reverse` for `amount` (a dispute won): what is owed is forgiven first, the rest goes
+    back to the balance. Returns what was credited."""
+    amount = quantize_amount(amount)
+    if amount <= 0:
+        raise InvalidMovement("Giving back takes a positive amount.")
+    with transaction.atomic():
+        wallet = _locked_wallet(user)
+        forgiven = min(wallet.owed, amount)
+        if forgiven > 0:
+            Wallet.objects.filter(pk=wallet.pk).update(owed=F("owed") - forgiven)
+        credited = amount - forgiven
+        if credited > 0:
+            wallet_move(user=user, amount=credited, kind=Kind.REVERSAL, deposit_id=deposit_id, note=note)
+    return credited
+
+
+def wallet_settle_owed(*, user: User, deposit_id: int, note: str) -> Decimal:
+    """Pays what the customer owes from their balance as far as it goes (after a deposit). Returns what was
+    taken."""
+    with transaction.atomic():
+        wallet = _locked_wallet(user)
+        taken = min(wallet.balance, wallet.owed)
+        if taken > 0:
+            wallet_move(user=user, amount=-taken, kind=Kind.REVERSAL, deposit_id=deposit_id, note=note)
+            Wallet.objects.filter(pk=wallet.pk).update(owed=F("owed") - taken)
+    return taken

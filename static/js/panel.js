@@ -44,6 +44,10 @@
     });
     document.querySelectorAll(".toast").forEach(dismissLater);
   });
+  // A receipt's "Print" button (no inline script, so a strict CSP can come).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
   // An htmx answer with `HX-Trigger: {"toast": {"level": "success", "text": "..."}}` shows a toast.
   document.addEventListener("toast", function (event) { toast(event.detail.level, event.detail.text); });
 })();

@@ -24,7 +24,7 @@ def staff_client(client):
 
 
 def credit_url(user):
-    return reverse("admin:wallet_wallet_credit", args=[Wallet.objects.get(user=user).pk])
+    return reverse("admin:payments_deposit_credit", args=[Wallet.objects.get(user=user).pk])
 
 
 def test_staff_credit_a_customer_with_a_note(staff_client):

@@ -10,7 +10,7 @@ REL = 'rel="noopener noreferrer nofollow"'
 
 
 def instructions_on_the_page(client) -> str:
-    page = client.get(reverse("wallet:add_funds")).content.decode()
+    page = client.get(reverse("payments:funds")).content.decode()
     return page.split('id="funds-instructions">')[1].split("</section>")[0]
 
 

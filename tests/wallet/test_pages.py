@@ -28,7 +28,7 @@ def text(response):
     return response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["dashboard", "wallet:transactions", "wallet:add_funds", "accounts:account"])
+@pytest.mark.parametrize("name", ["dashboard", "payments:transactions", "payments:funds", "accounts:account"])
 def test_pages_ask_anonymous_visitors_to_log_in(client, name):
     response = client.get(reverse(name))
 
@@ -69,7 +69,7 @@ def test_transactions_are_listed_newest_first(client, alice):
     wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=first, note="first order")
     wallet_move(user=alice, amount=Decimal("-2"), kind=Kind.CHARGE, order_id=second, note="second order")
 
-    page = text(client.get(reverse("wallet:transactions")))
+    page = text(client.get(reverse("payments:transactions")))
 
     assert page.index(f"Order #{second}") < page.index(f"Order #{first}") < page.index("Test funds")
     assert "first order" not in page, "an order's row names the order, not the wallet's note"
@@ -80,8 +80,8 @@ def test_transactions_are_paginated(client, alice, settings):
     for n in range(4):
         wallet_move(user=alice, amount=Decimal("1"), kind=Kind.DEPOSIT, note=f"deposit {n}")
 
-    first = text(client.get(reverse("wallet:transactions")))
-    last = text(client.get(reverse("wallet:transactions"), {"page": 3}))
+    first = text(client.get(reverse("payments:transactions")))
+    last = text(client.get(reverse("payments:transactions"), {"page": 3}))
 
     assert "Page 1 of 3" in first and "deposit 3" in first and "deposit 1" not in first
     assert "Page 3 of 3" in last and "Test funds" in last
@@ -91,13 +91,15 @@ def test_transactions_filter_by_kind(client, alice):
     order_id = OrderFactory(user=alice).pk
     wallet_move(user=alice, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=order_id, note="an order")
 
-    page = text(client.get(reverse("wallet:transactions"), {"kind": "charge"}))
+    page = text(client.get(reverse("payments:transactions"), {"kind": "charge"}))
 
     assert f"Order #{order_id}" in page and "Test funds" not in page
 
 
 def test_htmx_filtering_returns_only_the_table(client, alice):
-    response = client.get(reverse("wallet:transactions"), {"kind": "deposit"}, headers={"HX-Request": "true"})
+    response = client.get(
+        reverse("payments:transactions"), {"kind": "deposit"}, headers={"HX-Request": "true"}
+    )
 
     page = text(response)
     assert page.lstrip().startswith('<div id="transaction-table">')
@@ -105,7 +107,7 @@ def test_htmx_filtering_returns_only_the_table(client, alice):
 
 
 def test_an_unknown_kind_shows_everything(client, alice):
-    page = text(client.get(reverse("wallet:transactions"), {"kind": "bogus"}))
+    page = text(client.get(reverse("payments:transactions"), {"kind": "bogus"}))
 
     assert "Test funds" in page
 
@@ -134,10 +136,10 @@ def test_another_customers_transactions_are_never_visible(client, alice):
         assert client.get(reverse("wallet:transaction_detail", args=[entry.public_id])).status_code == 404
     pages = [
         client.get(reverse("dashboard")),
-        client.get(reverse("wallet:transactions")),
-        client.get(reverse("wallet:transactions"), {"kind": "charge"}),
-        client.get(reverse("wallet:transactions"), {"kind": "charge"}, headers={"HX-Request": "true"}),
-        client.get(reverse("wallet:add_funds")),
+        client.get(reverse("payments:transactions")),
+        client.get(reverse("payments:transactions"), {"kind": "charge"}),
+        client.get(reverse("payments:transactions"), {"kind": "charge"}, headers={"HX-Request": "true"}),
+        client.get(reverse("payments:funds")),
         client.get(reverse("accounts:account")),
     ]
     for response in pages:
@@ -148,23 +150,23 @@ def test_another_customers_transactions_are_never_visible(client, alice):
 def test_add_funds_shows_the_operator_instructions_as_safe_markdown(client, alice):
     FundsInstructions.objects.create(text="Send USDT to T123\n<script>alert(1)</script>")
 
-    page = text(client.get(reverse("wallet:add_funds")))
+    page = text(client.get(reverse("payments:funds")))
 
     assert "Send USDT to T123" in page
     assert "<script" not in page.split("</head>")[1] and "alert(1)" not in page
 
 
 def test_add_funds_says_so_when_there_are_no_instructions(client, alice):
-    page = text(client.get(reverse("wallet:add_funds")))
+    page = text(client.get(reverse("payments:funds")))
 
-    assert "has not written payment instructions yet" in page
+    assert "has not set up payments yet" in page
 
 
 def test_a_new_customer_sees_zero_and_empty_states(client):
     client.force_login(UserFactory())
 
     dashboard = text(client.get(reverse("dashboard")))
-    transactions = text(client.get(reverse("wallet:transactions")))
+    transactions = text(client.get(reverse("payments:transactions")))
 
     assert '<span id="header-balance">$0.00</span>' in dashboard
     assert "No transactions yet." in dashboard and "No transactions yet." in transactions

@@ -83,12 +83,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {error}") from error
         self.stdout.write(f"Simulated provider ready at {server.url} (Ctrl-C to stop)")
         self.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.stop()
+        server.serve_until_interrupted()
 
 
 def _ensure_request_log_is_shown():

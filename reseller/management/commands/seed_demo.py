@@ -6,8 +6,13 @@ from django.core.management.base import BaseCommand
 
 from catalog.models import Provider
 from orders.stats import service_completion_refresh
+from payments.manual import deposit_manual
+from payments.models import ExchangeRate
 from reseller.wallet.models import LedgerEntry
-from reseller.wallet.services import wallet_move
+
+# What 1 VND is worth in the demo's panel currency, so VietQR and bank transfers can be tried (an operator
+# sets the real one in admin).
+DEMO_VND_RATES = {"USD": Decimal("0.00004"), "EUR": Decimal("0.000037")}
 
 
 def demo_deposit() -> Decimal:
@@ -17,8 +22,8 @@ def demo_deposit() -> Decimal:
 
 class Command(BaseCommand):
     help = (
-        "Creates the demo data idempotently: an admin, a demo customer with a funded balance "
-        "and the simulator as a provider."
+        "Creates the demo data idempotently: an admin, a demo customer with a funded balance, "
+        "the simulator as a provider and a VND exchange rate for the demo's VietQR and bank transfers."
     )
 
     def add_arguments(self, parser):
@@ -41,7 +46,11 @@ class Command(BaseCommand):
             demo.set_password(options["demo_password"])
             demo.save()
         if not LedgerEntry.objects.filter(user=demo, kind=LedgerEntry.Kind.DEPOSIT).exists():
-            wallet_move(user=demo, amount=demo_deposit(), kind=LedgerEntry.Kind.DEPOSIT, note="Demo funds")
+            deposit_manual(user=demo, amount=demo_deposit(), note="Demo funds", created_by=None)
+        if settings.PANEL_CURRENCY in DEMO_VND_RATES:
+            ExchangeRate.objects.get_or_create(
+                currency="VND", defaults={"rate": DEMO_VND_RATES[settings.PANEL_CURRENCY]}
+            )
         provider, _ = Provider.objects.update_or_create(
             name="Simulator",
             defaults={

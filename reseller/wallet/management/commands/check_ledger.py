@@ -28,12 +28,17 @@ class Command(BaseCommand):
             self.stdout.write(f"BROKEN ledger entry {entry_id}: its balance after is not the sum up to it")
         for order_id in report.misdirected_orders:
             self.stdout.write(f"MISDIRECTED order {order_id}: a charge or refund belongs to another customer")
+        for entry_id in report.mismatched_deposit_entries:
+            self.stdout.write(
+                f"MISMATCHED deposit entry {entry_id}: not what its deposit credited, or not its owner"
+            )
         summary = (
             f"Checked {report.wallets} wallets and {report.entries} ledger entries: "
             f"{len(report.mismatched_balances)} balance mismatches, "
             f"{len(report.over_refunded_orders)} over-refunded orders, "
             f"{len(report.misdirected_orders)} misdirected orders, "
-            f"{len(report.broken_chain_entries)} broken ledger rows."
+            f"{len(report.broken_chain_entries)} broken ledger rows, "
+            f"{len(report.mismatched_deposit_entries)} mismatched deposit rows."
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"{summary} The ledger is consistent."))

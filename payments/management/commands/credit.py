@@ -1,13 +1,17 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from payments.manual import staff_credit
 from reseller.money import format_money_exact, quantize_amount
 from reseller.wallet.models import LedgerEntry
-from reseller.wallet.services import WalletError, wallet_credit
+from reseller.wallet.services import WalletError
 
 
 class Command(BaseCommand):
-    help = "Credits (or, with a negative amount, debits) a customer's balance and writes a ledger row."
+    help = (
+        "Credits a customer's balance as a manual deposit (or, with a negative amount, debits it as an "
+        "adjustment) and writes a ledger row."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         except (TypeError, ValueError) as error:
             raise CommandError(str(error)) from None
         try:
-            entry = wallet_credit(user=user, amount=amount, kind=kind, note=note, created_by=None)
+            entry = staff_credit(user=user, amount=amount, kind=kind, note=note, created_by=None)
         except WalletError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(

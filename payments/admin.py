@@ -1,0 +1,273 @@
+"""Payments in admin: deposits (read-only, with the raw notifications and the status history), the queue
+of bank transfers that matched nobody (assigned to a customer once), the operator's method settings, bonus
+tiers and exchange rates, and the staff credit form (a manual deposit, or a debit as an adjustment)."""
+
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from reseller.money import format_money, format_money_exact
+from reseller.wallet.models import Wallet
+from reseller.wallet.services import WalletError
+
+from .bank import bank_transfer_credit, bank_transfer_ignore
+from .forms import StaffCreditForm
+from .manual import staff_credit
+from .models import (
+    BankTransfer,
+    BonusTier,
+    Deposit,
+    DepositHistory,
+    ExchangeRate,
+    Notification,
+    PaymentMethod,
+)
+
+
+class ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NotificationInline(ReadOnly, admin.TabularInline):
+    model = Notification
+    fields = ["received_at", "event_type", "event_id", "outcome", "payload"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "raw notifications received"
+
+
+class HistoryInline(ReadOnly, admin.TabularInline):
+    model = DepositHistory
+    fields = ["created_at", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "created_at", "user", "method", "status", "paid", "total_shown", "gateway_id"]
+    list_filter = ["method", "status", "created_at"]
+    search_fields = [
+        "user__username",
+        "user__email",
+        "=gateway_id",
+        "=gateway_txn_id",
+        "=order_code",
+        "=public_id",
+    ]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    inlines = [HistoryInline, NotificationInline]
+    readonly_fields = [
+        "public_id", "user", "method", "status", "currency", "amount", "amount_paid", "rate", "fee",
+        "credited", "bonus", "reversed", "gateway_refunded", "gateway_disputed", "gateway_id",
+        "gateway_txn_id", "order_code", "checkout_url", "note", "created_by", "created_at", "paid_at",
+    ]  # fmt: skip
+
+    @admin.display(description="paid", ordering="amount")
+    def paid(self, deposit):
+        return format_money(deposit.amount, deposit.currency)
+
+    @admin.display(description="credited + bonus")
+    def total_shown(self, deposit):
+        return format_money_exact(deposit.total) if deposit.paid_at else "-"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("payments.view_deposit")
+
+    def get_urls(self):
+        return [
+            path(
+                "credit/<int:wallet_id>/",
+                self.admin_site.admin_view(self.credit_view),
+                name="payments_deposit_credit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def credit_view(self, request, wallet_id):
+        """Credit (a manual deposit) or debit (an adjustment) a customer; needs "change wallet"."""
+        if not request.user.has_perm("wallet.change_wallet"):
+            raise PermissionDenied
+        wallet = Wallet.objects.select_related("user").filter(pk=wallet_id).first()
+        if wallet is None:
+            raise Http404("No such wallet.")
+        form = StaffCreditForm(request.POST or None, initial={"request_token": uuid.uuid4().hex})
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = staff_credit(
+                    user=wallet.user,
+                    amount=form.cleaned_data["amount"],
+                    kind=form.cleaned_data["kind"] or None,
+                    note=form.cleaned_data["note"],
+                    created_by=request.user,
+                    request_token=form.cleaned_data["request_token"],
+                )
+            except WalletError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    f"{entry.get_kind_display()} of {format_money_exact(entry.amount)} for {wallet.user}: "
+                    f"the balance is now {format_money_exact(entry.balance_after)}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:wallet_wallet_change", wallet.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": Wallet._meta,
+            "title": f"Credit or debit {wallet.user}",
+            "wallet": wallet,
+            "balance": format_money_exact(wallet.balance),  # staff credit or debit exact amounts
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/payments/credit_form.html", context)
+
+
+class AssignForm(forms.Form):
+    customer = forms.CharField(help_text="The customer's username, email or id (the memo code's number).")
+
+    def clean_customer(self):
+        given = self.cleaned_data["customer"].strip()
+        users = get_user_model().objects.filter(is_active=True)
+        user = (
+            (users.filter(pk=int(given)).first() if given.isdigit() else None)
+            or users.filter(username__iexact=given).first()
+            or users.filter(email__iexact=given).first()
+        )
+        if user is None:
+            raise forms.ValidationError("No active customer with this username, email or id.")
+        return user
+
+
+@admin.register(BankTransfer)
+class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
+    """The transfers SePay told of. Those whose memo matched nobody wait here for an operator."""
+
+    list_display = ["sepay_id", "received_at", "amount_shown", "content", "status", "customer", "assign_link"]
+    list_filter = ["status", "received_at"]
+    search_fields = ["=sepay_id", "content", "reference_code", "deposit__user__username"]
+    list_select_related = ["deposit__user"]
+    readonly_fields = [
+        "sepay_id", "amount", "content", "account_number", "reference_code", "transaction_date", "status",
+        "deposit", "assigned_by", "received_at", "payload",
+    ]  # fmt: skip
+    actions = ["ignore"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, transfer):
+        return format_money(transfer.amount, "VND")
+
+    @admin.display(description="customer")
+    def customer(self, transfer):
+        return transfer.deposit.user if transfer.deposit else "-"
+
+    @admin.display(description="")
+    def assign_link(self, transfer):
+        if transfer.status != BankTransfer.Status.WAITING:
+            return ""
+        url = reverse("admin:payments_banktransfer_assign", args=[transfer.pk])
+        return format_html('<a class="button" href="{}">Assign to a customer</a>', url)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("payments.change_banktransfer")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("payments.view_banktransfer")
+
+    @admin.action(description="Set aside (not a customer's payment)", permissions=["change"])
+    def ignore(self, request, queryset):
+        done = sum(bank_transfer_ignore(transfer=transfer) for transfer in queryset)
+        self.message_user(request, f"{done} transfer(s) set aside.", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:transfer_id>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name="payments_banktransfer_assign",
+            ),
+            *super().get_urls(),
+        ]
+
+    def assign_view(self, request, transfer_id):
+        if not request.user.has_perm("payments.change_banktransfer"):
+            raise PermissionDenied
+        transfer = BankTransfer.objects.filter(pk=transfer_id).first()
+        if transfer is None:
+            raise Http404("No such transfer.")
+        form = AssignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = form.cleaned_data["customer"]
+            deposit = bank_transfer_credit(transfer=transfer, user=user, assigned_by=request.user)
+            if deposit is None:
+                self.message_user(
+                    request, "This transfer was credited or set aside already.", messages.WARNING
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Transfer {transfer.sepay_id} credited to {user}: {format_money_exact(deposit.total)}.",
+                    messages.SUCCESS,
+                )
+            return redirect("admin:payments_banktransfer_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Assign transfer {transfer.sepay_id}",
+            "transfer": transfer,
+            "amount": format_money(transfer.amount, "VND"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/payments/assign_form.html", context)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["received_at", "method", "event_type", "outcome", "deposit"]
+    list_filter = ["method", "outcome", "received_at"]
+    search_fields = ["=event_id", "=deposit__id"]
+    readonly_fields = ["method", "deposit", "event_id", "event_type", "outcome", "received_at", "payload"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("payments.view_notification")
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(admin.ModelAdmin):
+    list_display = [
+        "method",
+        "display_name",
+        "enabled",
+        "min_amount",
+        "max_amount",
+        "fee_percent",
+        "fee_fixed",
+        "position",
+    ]
+    list_editable = ["enabled", "position"]
+
+
+@admin.register(BonusTier)
+class BonusTierAdmin(admin.ModelAdmin):
+    list_display = ["min_amount", "percent"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "updated_at"]
