@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY reseller ./reseller
 COPY catalog ./catalog
 COPY orders ./orders
+COPY payments ./payments
 RUN /venv/bin/pip install --upgrade pip && /venv/bin/pip install .
 
 FROM python:3.11-slim AS runtime

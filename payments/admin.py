@@ -18,7 +18,7 @@ from reseller.money import format_money, format_money_exact
 from reseller.wallet.models import Wallet
 from reseller.wallet.services import WalletError
 
-from .bank import bank_transfer_credit, bank_transfer_ignore
+from .bank import bank_transfer_credit, bank_transfer_ignore, bank_transfer_restore
 from .forms import StaffCreditForm
 from .manual import staff_credit
 from .models import (
@@ -167,7 +167,7 @@ class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
         "sepay_id", "amount", "content", "account_number", "reference_code", "transaction_date", "status",
         "deposit", "assigned_by", "received_at", "payload",
     ]  # fmt: skip
-    actions = ["ignore"]
+    actions = ["ignore", "restore"]
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, transfer):
@@ -194,6 +194,11 @@ class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
     def ignore(self, request, queryset):
         done = sum(bank_transfer_ignore(transfer=transfer) for transfer in queryset)
         self.message_user(request, f"{done} transfer(s) set aside.", messages.SUCCESS)
+
+    @admin.action(description="Put back in the queue (set aside by mistake)", permissions=["change"])
+    def restore(self, request, queryset):
+        done = sum(bank_transfer_restore(transfer=transfer) for transfer in queryset)
+        self.message_user(request, f"{done} transfer(s) back in the queue.", messages.SUCCESS)
 
     def get_urls(self):
         return [

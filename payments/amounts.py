@@ -9,8 +9,13 @@ from reseller.money import quantize_amount
 
 from .models import BonusTier, ExchangeRate, PaymentMethod
 
-PLACES = Decimal("0.00001")
 HUNDRED = Decimal(100)
+
+
+def _places() -> Decimal:
+    """Deposits are figured to 5 places, or to whole units in a panel currency without minor units (no
+    balance of fractions of a dong)."""
+    return Decimal(1) if settings.PANEL_CURRENCY in settings.ZERO_DECIMAL_CURRENCIES else Decimal("0.00001")
 
 
 class NoExchangeRate(Exception):
@@ -52,14 +57,15 @@ def bonus_percent(credited: Decimal) -> Decimal:
 def deposit_quote(
     *, config: PaymentMethod, amount: Decimal, currency: str, rate: Decimal | None = None, bonus: bool = True
 ) -> Quote:
-    """The figures of a deposit of `amount` in `currency` by this method. The fee is rounded up and never
-    more than the value; the bonus is rounded down."""
+    """The figures of a deposit of `amount` in `currency` by this method. The value and the bonus are
+    rounded down, the fee up (never more than the value)."""
     amount = quantize_amount(amount)
+    places = _places()
     rate = exchange_rate(currency) if rate is None else rate
-    value = (amount * rate).quantize(PLACES, rounding=ROUND_DOWN)
-    fee = (value * config.fee_percent / HUNDRED + config.fee_fixed).quantize(PLACES, rounding=ROUND_UP)
+    value = (amount * rate).quantize(places, rounding=ROUND_DOWN)
+    fee = (value * config.fee_percent / HUNDRED + config.fee_fixed).quantize(places, rounding=ROUND_UP)
     fee = min(fee, value)
     credited = value - fee
     percent = bonus_percent(credited) if bonus and credited > 0 else Decimal(0)
-    extra = (credited * percent / HUNDRED).quantize(PLACES, rounding=ROUND_DOWN)
+    extra = (credited * percent / HUNDRED).quantize(places, rounding=ROUND_DOWN)
     return Quote(amount, currency.upper(), rate, value, fee, credited, extra)

@@ -3,15 +3,17 @@
 (it retries: we deduplicate); a transfer whose memo names one customer is credited at once as a bank
 deposit, any other waits for an operator, who assigns it to a customer (once).
 
-Banks reformat memos ("NAP 12", "nap-12", "...CT NAP12 FT2345"): the code is found case-insensitively
-anywhere in the text, with spaces or punctuation allowed between the prefix and the number, and digits
-right after the number make it another number (NAP123 is not NAP12).
+Banks reformat memos ("nap12", "NAP-12", "MBVCB.123.NAP12.CT tu ...", "...CT NAP12 FT2345"): the code is
+found case-insensitively anywhere in the text, as one word: at most one "-", "." or "_" between the prefix
+and the number, and nothing but a space or punctuation right after it (NAP123 is not NAP12). A space inside
+is not allowed: "nạp" is Vietnamese for "top up", and "NAP 2 TRIEU" or "NAP 500K" say how much, not who.
+A transfer naming no customer, or more than one, or a staff member, waits for an operator.
 """
 
 import logging
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -61,28 +63,41 @@ def bank_details(*, user: User, amount: Decimal | None = None) -> BankDetails:
 
 def _memo_pattern() -> re.Pattern:
     prefix = re.escape(settings.BANK_MEMO_PREFIX)
-    return re.compile(rf"{prefix}[\s._:#-]*0*(\d+)(?!\d)", re.IGNORECASE)
+    return re.compile(rf"{prefix}[-._]?0*(\d+)(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 def memo_customer(content: str) -> User | None:
-    """The one active customer whose memo code the transfer text carries; None for none or several."""
+    """The one active customer (not staff) whose memo code the transfer text carries; None for none or
+    several."""
     ids = {int(found) for found in _memo_pattern().findall(content or "")}
     if len(ids) != 1:
         return None
-    return User.objects.filter(pk=ids.pop(), is_active=True).first()
+    return User.objects.filter(pk=ids.pop(), is_active=True, is_staff=False).first()
+
+
+MAX_SEPAY_ID = 2**63 - 1
+MAX_VND = 10**15  # far above any transfer, well inside the money columns
+
+
+def _whole_number(value: object) -> int | None:
+    """An integer as SePay sends one (a JSON number, or its digits as text); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _parse(body: object) -> dict:
     if not isinstance(body, dict):
         raise NotificationRefused("malformed body")
-    try:
-        sepay_id = int(body["id"])
-        amount = Decimal(str(body["transferAmount"]))
-    except (KeyError, TypeError, ValueError, InvalidOperation):
-        raise NotificationRefused("malformed body") from None
-    if isinstance(body["id"], bool) or sepay_id <= 0 or not amount.is_finite() or amount < 0:
+    sepay_id, amount = _whole_number(body.get("id")), _whole_number(body.get("transferAmount"))
+    if sepay_id is None or amount is None or not (0 < sepay_id <= MAX_SEPAY_ID and 0 <= amount < MAX_VND):
         raise NotificationRefused("malformed body")
-    return {"sepay_id": sepay_id, "amount": amount, "incoming": str(body.get("transferType", "in")) == "in"}
+    incoming = str(body.get("transferType", "in")) == "in"
+    return {"sepay_id": sepay_id, "amount": Decimal(amount), "incoming": incoming}
 
 
 def sepay_webhook(*, authorization: str | None, payload: bytes) -> Notification:
@@ -93,22 +108,24 @@ def sepay_webhook(*, authorization: str | None, payload: bytes) -> Notification:
     body = json_body(payload)
     fields = _parse(body)
     outcome, deposit = Outcome.IGNORED, None
-    if fields["incoming"] and fields["amount"] > 0:
-        transfer, created = _record(fields, body)
-        if not created:
-            outcome, deposit = Outcome.DUPLICATE, transfer.deposit
-        else:
-            customer = memo_customer(transfer.content)
-            deposit = bank_transfer_credit(transfer=transfer, user=customer) if customer else None
-            outcome = Outcome.CREDITED if deposit else Outcome.WAITING
-    return Notification.objects.create(
-        method=Method.BANK,
-        deposit=deposit,
-        event_id=str(fields["sepay_id"]),
-        event_type=f"transfer {'in' if fields['incoming'] else 'out'}",
-        payload=body,
-        outcome=outcome,
-    )
+    # The record and its credit together: if crediting fails, nothing is kept and SePay's retry tries again.
+    with transaction.atomic():
+        if fields["incoming"] and fields["amount"] > 0:
+            transfer, created = _record(fields, body)
+            if not created:
+                outcome, deposit = Outcome.DUPLICATE, transfer.deposit
+            else:
+                customer = memo_customer(transfer.content)
+                deposit = bank_transfer_credit(transfer=transfer, user=customer) if customer else None
+                outcome = Outcome.CREDITED if deposit else Outcome.WAITING
+        return Notification.objects.create(
+            method=Method.BANK,
+            deposit=deposit,
+            event_id=str(fields["sepay_id"]),
+            event_type=f"transfer {'in' if fields['incoming'] else 'out'}",
+            payload=body,
+            outcome=outcome,
+        )
 
 
 def _record(fields: dict, body: dict) -> tuple[BankTransfer, bool]:
@@ -139,6 +156,9 @@ def bank_transfer_credit(
     except NoExchangeRate:
         log.warning("bank transfer %s waits: no VND exchange rate is set", transfer.sepay_id)
         return None
+    if quote.credited <= 0:  # too small to pay the method's fee: an operator decides
+        log.warning("bank transfer %s waits: it does not cover the fee", transfer.sepay_id)
+        return None
     with transaction.atomic():
         if not bank_transfer_move(
             transfer=transfer, to=BankTransfer.Status.CREDITED, assigned_by=assigned_by
@@ -164,3 +184,8 @@ def bank_transfer_credit(
 def bank_transfer_ignore(*, transfer: BankTransfer) -> bool:
     """An operator sets a waiting transfer aside (not a customer's payment)."""
     return bank_transfer_move(transfer=transfer, to=BankTransfer.Status.IGNORED)
+
+
+def bank_transfer_restore(*, transfer: BankTransfer) -> bool:
+    """An operator puts a transfer set aside back in the queue (it was a customer's after all)."""
+    return bank_transfer_move(transfer=transfer, to=BankTransfer.Status.WAITING)

@@ -23,21 +23,31 @@ CREDITABLE = frozenset(status for status, targets in ALLOWED.items() if S.PAID i
 
 
 def deposit_move(*, deposit: Deposit, to: str, reason: str = "", **fields) -> bool:
-    """Moves the deposit from the status it has (as read) to `to`, with `fields`, if the table allows it
-    and nobody moved it meanwhile. True if it moved; the instance is updated then."""
+    """Moves the deposit to `to`, with `fields`, if the table allows it from the status it has: a
+    compare-and-swap on the status, tried again (a few times) when someone else moved it meanwhile, so a
+    payment landing while the expiry sweep closes its deposit still moves it on (expired to paid). True
+    if it moved; the instance is updated then."""
     source = deposit.status
-    if to not in ALLOWED.get(source, ()):
-        return False
     now = timezone.now()
-    with transaction.atomic():
-        moved = Deposit.objects.filter(pk=deposit.pk, status=source).update(
-            status=to, updated_at=now, **fields
-        )
-        if not moved:
+    for _attempt in range(3):
+        if source is None or to not in ALLOWED.get(source, ()):
             return False
-        DepositHistory.objects.create(
-            deposit_id=deposit.pk, from_status=source, to_status=to, reason=reason[:500], created_at=now
-        )
+        with transaction.atomic():
+            moved = Deposit.objects.filter(pk=deposit.pk, status=source).update(
+                status=to, updated_at=now, **fields
+            )
+            if moved:
+                DepositHistory.objects.create(
+                    deposit_id=deposit.pk,
+                    from_status=source,
+                    to_status=to,
+                    reason=reason[:500],
+                    created_at=now,
+                )
+                break
+        source = Deposit.objects.filter(pk=deposit.pk).values_list("status", flat=True).first()
+    else:
+        return False
     deposit.status = to
     deposit.updated_at = now
     for name, value in fields.items():
@@ -45,12 +55,15 @@ def deposit_move(*, deposit: Deposit, to: str, reason: str = "", **fields) -> bo
     return True
 
 
-TRANSFER_ALLOWED = {BankTransfer.Status.WAITING: {BankTransfer.Status.CREDITED, BankTransfer.Status.IGNORED}}
+TRANSFER_ALLOWED = {
+    BankTransfer.Status.WAITING: {BankTransfer.Status.CREDITED, BankTransfer.Status.IGNORED},
+    BankTransfer.Status.IGNORED: {BankTransfer.Status.WAITING},  # set aside by mistake: back in the queue
+}
 
 
 def bank_transfer_move(*, transfer: BankTransfer, to: str, **fields) -> bool:
-    """Moves a waiting bank transfer to credited or ignored, once: the conditional update lets one caller
-    win. True if it moved."""
+    """Moves a bank transfer along TRANSFER_ALLOWED (waiting to credited or set aside, set aside back to
+    waiting), once: the conditional update lets one caller win. True if it moved."""
     sources = [source for source, targets in TRANSFER_ALLOWED.items() if to in targets]
     moved = BankTransfer.objects.filter(pk=transfer.pk, status__in=sources).update(status=to, **fields)
     if moved:

@@ -7,10 +7,11 @@ The webhook's signature is verified on the raw `data` dict (payments/signatures.
 
 import logging
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 from payos import PayOS, PayOSError
 from payos.types import CreatePaymentLinkRequest
 
@@ -21,6 +22,7 @@ from .signatures import payos_verify
 
 log = logging.getLogger(__name__)
 Outcome = Notification.Outcome
+MAX_VND = 10**15
 ORDER_CODE_RANGE = (10**11, 9 * 10**14)  # well inside JavaScript's safe integers, as payOS needs
 CLOSED = {"CANCELLED": DepositStatus.CANCELED, "EXPIRED": DepositStatus.EXPIRED}
 
@@ -50,7 +52,7 @@ def _fresh_order_code(deposit: Deposit) -> int:
                 return code
         except IntegrityError:
             continue
-    raise GatewayError("The payment could not be started. Please try again.")
+    raise GatewayError(_("The payment could not be started. Please try again."))
 
 
 def payos_start(*, deposit: Deposit, return_url: str, cancel_url: str) -> str:
@@ -69,7 +71,7 @@ def payos_start(*, deposit: Deposit, return_url: str, cancel_url: str) -> str:
             link = client.payment_requests.create(request)
     except (PayOSError, ValueError) as error:  # ValueError: an answer the SDK could not read (pydantic)
         log.warning("payos: no payment link for deposit %s: %s", deposit.pk, type(error).__name__)
-        raise GatewayError("The VietQR payment could not be started. Please try again later.") from None
+        raise GatewayError(_("The VietQR payment could not be started. Please try again later.")) from None
     fields = {
         "gateway_id": link.payment_link_id,
         "checkout_url": link.checkout_url,
@@ -82,10 +84,9 @@ def payos_start(*, deposit: Deposit, return_url: str, cancel_url: str) -> str:
 
 
 def _credit(deposit: Deposit, amount: object, reason: str) -> str:
-    try:
-        paid = Decimal(str(amount))
-    except InvalidOperation:
-        raise NotificationRefused("malformed body") from None
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount < MAX_VND:
+        raise NotificationRefused("malformed body")  # payOS amounts are whole VND
+    paid = Decimal(amount)
     try:
         credited = deposit_credit(
             deposit=deposit, txn_id=str(deposit.order_code), amount_paid=paid, reason=reason

@@ -12,8 +12,7 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-
-from reseller.money import currency_places
+from django.utils.translation import gettext as _
 
 from .credit import AmountMismatch, deposit_close, deposit_credit, deposit_reverse
 from .errors import MAX_BODY, GatewayError, NotificationRefused, json_body
@@ -47,8 +46,26 @@ def stripe_client() -> stripe.StripeClient:
     )
 
 
+# Stripe's own minor units (docs.stripe.com/currencies), which are not always how the panel shows a
+# currency: IDR has two decimals at Stripe, the dinars three.
+STRIPE_ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF"}
+    | {"XPF"}
+)
+STRIPE_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def stripe_places(currency: str) -> int:
+    currency = currency.upper()
+    return 0 if currency in STRIPE_ZERO_DECIMAL else 3 if currency in STRIPE_THREE_DECIMAL else 2
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
-    return int(amount.scaleb(currency_places(currency)))
+    """The amount in Stripe's minor units; refused (ValueError) if it does not fit them exactly."""
+    minor = amount.scaleb(stripe_places(currency))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} {currency} is not a whole number of Stripe's minor units.")
+    return int(minor)
 
 
 def from_minor(value: object, currency: str) -> Decimal:
@@ -56,18 +73,24 @@ def from_minor(value: object, currency: str) -> Decimal:
     anything else is refused."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise NotificationRefused("malformed body")
-    return Decimal(value).scaleb(-currency_places(currency))
+    return Decimal(value).scaleb(-stripe_places(str(currency)))
 
 
 def stripe_start(*, deposit: Deposit, success_url: str, cancel_url: str) -> str:
     """Opens the checkout session of the deposit and returns the page to send the customer to."""
+    try:
+        unit_amount = to_minor(deposit.amount, deposit.currency)
+    except ValueError:
+        raise GatewayError(
+            _("This amount cannot be paid by card: round it to the currency's units.")
+        ) from None
     params = {
         "mode": "payment",
         "line_items": [
             {
                 "price_data": {
                     "currency": deposit.currency.lower(),
-                    "unit_amount": to_minor(deposit.amount, deposit.currency),
+                    "unit_amount": unit_amount,
                     "product_data": {"name": f"{settings.PANEL_NAME}: add funds"},
                 },
                 "quantity": 1,
@@ -86,7 +109,7 @@ def stripe_start(*, deposit: Deposit, success_url: str, cancel_url: str) -> str:
         )
     except stripe.StripeError as error:
         log.warning("stripe: no checkout session for deposit %s: %s", deposit.pk, type(error).__name__)
-        raise GatewayError("The card payment could not be started. Please try again later.") from None
+        raise GatewayError(_("The card payment could not be started. Please try again later.")) from None
     Deposit.objects.filter(pk=deposit.pk).update(gateway_id=session.id, checkout_url=session.url)
     deposit.gateway_id, deposit.checkout_url = session.id, session.url
     return session.url
@@ -128,12 +151,13 @@ def stripe_refresh(*, deposit: Deposit) -> bool:
 
 
 def _deposit_of_session(session: dict) -> Deposit:
-    reference = session.get("client_reference_id") or (session.get("metadata") or {}).get("deposit")
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    reference = session.get("client_reference_id") or metadata.get("deposit")
     deposit = None
     if reference:
         deposit = Deposit.objects.filter(method=Method.STRIPE, public_id=_uuid_or_none(reference)).first()
-    if deposit is None and session.get("id"):
-        deposit = Deposit.objects.filter(method=Method.STRIPE, gateway_id=str(session["id"])).first()
+    if deposit is None and isinstance(session.get("id"), str):
+        deposit = Deposit.objects.filter(method=Method.STRIPE, gateway_id=session["id"]).first()
     if deposit is None:
         raise NotificationRefused("unknown deposit")
     return deposit
@@ -148,6 +172,7 @@ def _uuid_or_none(value):
 
 def _deposit_of_payment(obj: dict) -> Deposit:
     intent = obj.get("payment_intent")
+    intent = intent if isinstance(intent, str) else None
     deposit = (
         Deposit.objects.filter(method=Method.STRIPE, gateway_txn_id=str(intent)).first() if intent else None
     )
@@ -188,7 +213,7 @@ def stripe_webhook(*, payload: bytes, signature: str | None) -> Notification:
         outcome = Outcome.CLOSED if closed else Outcome.DUPLICATE
     elif kind in REFUND_EVENTS:
         deposit = _deposit_of_payment(obj)
-        refunded = from_minor(obj.get("amount_refunded") or 0, obj.get("currency") or deposit.currency)
+        refunded = from_minor(obj.get("amount_refunded") or 0, str(obj.get("currency") or deposit.currency))
         changed = deposit_reverse(deposit_id=deposit.pk, refunded=refunded, reason="card payment refunded")
         outcome = Outcome.REVERSED if changed else Outcome.DUPLICATE
     elif kind in DISPUTE_EVENTS:
@@ -215,4 +240,4 @@ def _disputed_amount(dispute: dict, deposit: Deposit) -> Decimal:
     """What a dispute holds: its amount while it is open or lost, nothing once won (funds reinstated)."""
     if dispute.get("status") in ("won", "warning_closed"):
         return Decimal(0)
-    return from_minor(dispute.get("amount") or 0, dispute.get("currency") or deposit.currency)
+    return from_minor(dispute.get("amount") or 0, str(dispute.get("currency") or deposit.currency))

@@ -305,7 +305,7 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
-STRIPE_CURRENCY = env.str("STRIPE_CURRENCY", default=PANEL_CURRENCY).upper()
+STRIPE_CURRENCY = (env.str("STRIPE_CURRENCY", default="") or PANEL_CURRENCY).upper()
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds, as the SDK's default
 # payOS (VietQR payment links, VND)
 PAYOS_CLIENT_ID = env.str("PAYOS_CLIENT_ID", default="")
@@ -319,7 +319,10 @@ BANK_NAME = env.str("BANK_NAME", default="")
 BANK_BIN = env.str("BANK_BIN", default="")  # the bank's 6-digit NAPAS BIN, for the VietQR image
 BANK_ACCOUNT_NUMBER = env.str("BANK_ACCOUNT_NUMBER", default="")
 BANK_ACCOUNT_NAME = env.str("BANK_ACCOUNT_NAME", default="")
-BANK_MEMO_PREFIX = env.str("BANK_MEMO_PREFIX", default="NAP").upper()
+BANK_MEMO_PREFIX = (env.str("BANK_MEMO_PREFIX", default="") or "NAP").upper()
+if not (BANK_MEMO_PREFIX.isascii() and BANK_MEMO_PREFIX.isalpha() and len(BANK_MEMO_PREFIX) <= 10):
+    # Banks drop punctuation and run words together: only letters keep the customer id readable after it.
+    raise ImproperlyConfigured(f"BANK_MEMO_PREFIX must be up to 10 letters (A-Z), not {BANK_MEMO_PREFIX!r}.")
 # DEBUG only: the fake SePay that the bank page's "Simulate the transfer" button asks to send a notification.
 SEPAY_SIMULATOR_URL = env.str("SEPAY_SIMULATOR_URL", default="").rstrip("/")
 # A card or payOS deposit still unpaid after this long is closed as expired (a late payment still credits).

@@ -301,3 +301,20 @@ def test_only_a_positive_whole_number_of_seconds_is_an_interval(run, value):
 
     assert result.returncode != 0
     assert f"ORDER_SWEEP_EVERY must be a positive whole number of seconds, not {value!r}." in result.stderr
+
+
+def test_payment_settings_default_to_no_method_and_the_nap_memo_prefix(run):
+    result = run(
+        "from django.conf import settings as s; "
+        "print(s.STRIPE_SECRET_KEY == s.PAYOS_API_KEY == s.SEPAY_API_KEY == '', s.BANK_MEMO_PREFIX, "
+        "s.STRIPE_CURRENCY)",
+        STRIPE_CURRENCY="",
+    )
+    assert result.stdout.split() == ["True", "NAP", "USD"], result.stderr
+
+
+@pytest.mark.parametrize("prefix", ["NAP-", "NAP1", "NẠP", "ABCDEFGHIJK"])
+def test_a_memo_prefix_banks_could_mangle_stops_start_up(run, prefix):
+    result = run("import django; django.setup()", BANK_MEMO_PREFIX=prefix)
+    assert result.returncode != 0
+    assert "BANK_MEMO_PREFIX must be up to 10 letters" in result.stderr

@@ -63,13 +63,14 @@ def assert_credited_once(user, *, sepay_id, value=Decimal("10"), before=HUNDRED)
     "memo",
     [
         "NAP{pk}",
-        "nap {pk}",
+        "nap{pk}",
         "NAP-{pk}",
         "Nap_{pk}",
-        "NAP: {pk}",
+        "NAP.{pk}",
         "xyzNAP{pk}.CT",
-        "MBVCB.3278 CT tu 0123 NGUYEN VAN A toi NAP {pk} FT24123",
-        "NAP{pk} NAP {pk}",  # the same code twice is still one customer
+        "MBVCB.3278.NAP{pk}.CT tu 0123 NGUYEN VAN A",
+        "CT tu 0123 NGUYEN VAN A toi NAP{pk} FT24123",
+        "NAP{pk} nap{pk}",  # the same code twice is still one customer
     ],
 )
 def test_a_transfer_with_the_memo_code_credits_the_customer(alice, client, memo):
@@ -83,7 +84,7 @@ def test_a_transfer_with_the_memo_code_credits_the_customer(alice, client, memo)
 
 
 def test_the_same_transfer_ten_times_credits_once(alice, client):
-    body = sepay_body(sepay_id=7002, amount=250000, content=f"nap {alice.pk}")
+    body = sepay_body(sepay_id=7002, amount=250000, content=f"nap{alice.pk}")
 
     answers = [assert_success(post_sepay(client, body)) for _ in range(10)]
 
@@ -119,6 +120,35 @@ def test_a_longer_number_is_another_customer(alice, client):
     assert assert_success(post_sepay(client, body))["outcome"] == "waiting"
 
     assert_waiting(7005, users=[alice])
+
+
+@pytest.mark.parametrize(
+    "memo",
+    [
+        "NAP {pk} TRIEU",  # "top up {pk} million": an amount, not a code
+        "nap {pk}",
+        "NAP: {pk}",
+        "NAP{pk}TR",
+        "NAP{pk}K",
+    ],
+)
+def test_a_number_that_is_not_one_word_with_the_prefix_waits_for_an_operator(alice, client, memo):
+    body = sepay_body(sepay_id=7010, amount=250000, content=memo.format(pk=alice.pk))
+
+    assert assert_success(post_sepay(client, body))["outcome"] == "waiting"
+
+    assert_waiting(7010, users=[alice])
+
+
+def test_a_staff_members_code_is_never_credited_automatically(client):
+    staff = StaffFactory()
+    body = sepay_body(sepay_id=7011, amount=250000, content=f"NAP{staff.pk}")
+
+    assert assert_success(post_sepay(client, body))["outcome"] == "waiting"
+
+    assert BankTransfer.objects.get(sepay_id=7011).status == "waiting"
+    assert balance_of(staff) == 0
+    assert not Deposit.objects.exists()
 
 
 def test_a_transfer_naming_two_customers_waits_for_an_operator(alice, charlie, client):
