@@ -71,3 +71,18 @@ def run_together(count, work):
     for thread in threads:
         thread.join(timeout=30)
     return results
+
+
+def meet_before(count, function, when=lambda *args, **kwargs: True):
+    """`function`, wrapped so that `count` threads calling it (those calls for which `when` holds) wait
+    for one another before any of them goes on: whatever the callers did before the call, they all did
+    before any of them makes it. A thread that never arrives breaks the barrier after 5 s, and the others
+    fail with BrokenBarrierError (as a deadlock would)."""
+    barrier = threading.Barrier(count)
+
+    def wrapper(*args, **kwargs):
+        if when(*args, **kwargs):
+            barrier.wait(timeout=5)
+        return function(*args, **kwargs)
+
+    return wrapper

@@ -10,7 +10,6 @@ what a customer or an operator would see: balances, ledger rows, orders upstream
 The last two tests are not races and run on any database.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -27,24 +26,9 @@ from reseller.wallet.selectors import ledger_check
 from reseller.wallet.services import wallet_credit
 from tests.conftest import SIMULATOR_KEY
 from tests.factories import StaffFactory
-from tests.helpers import LINK, balance_of, reload, run_together
+from tests.helpers import LINK, balance_of, meet_before, reload, run_together
 
 HUNDRED = Decimal(100)
-
-
-def meet_before(count, function, when=lambda *args, **kwargs: True):
-    """`function`, wrapped so that `count` threads calling it (those calls for which `when` holds) wait
-    for one another before any of them goes on: whatever the callers did before the call, they all did
-    before any of them makes it. A thread that never arrives breaks the barrier after 5 s, and the others
-    fail with BrokenBarrierError (as a deadlock would)."""
-    barrier = threading.Barrier(count)
-
-    def wrapper(*args, **kwargs):
-        if when(*args, **kwargs):
-            barrier.wait(timeout=5)
-        return function(*args, **kwargs)
-
-    return wrapper
 
 
 def moving_to(status):

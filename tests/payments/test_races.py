@@ -5,7 +5,6 @@ read the deposit as pending (or the transfer as unknown, or waiting) before any 
 (a conditional update, a unique constraint) keeps the money from being credited twice."""
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
@@ -17,26 +16,13 @@ from payments.models import BankTransfer, Deposit, DepositHistory, ExchangeRate,
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check
 from tests.factories import StaffFactory
-from tests.helpers import balance_of, run_together
+from tests.helpers import balance_of, meet_before, run_together
 from tests.payments.conftest import post_payos, post_sepay, sepay_body
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 Kind = LedgerEntry.Kind
 HUNDRED = Decimal(100)
 COUNT = 10
-
-
-def meet_before(count, function, when=lambda *args, **kwargs: True):
-    """`function`, wrapped so that the `count` threads calling it (those calls for which `when` holds) wait
-    for one another before any goes on. A thread that never arrives breaks the barrier after 5 s."""
-    barrier = threading.Barrier(count)
-
-    def wrapper(*args, **kwargs):
-        if when(*args, **kwargs):
-            barrier.wait(timeout=5)
-        return function(*args, **kwargs)
-
-    return wrapper
 
 
 def paying(count, monkeypatch):
@@ -130,7 +116,7 @@ def test_the_same_payos_webhook_ten_times_at_once_credits_once(
 
 
 def test_the_same_sepay_transfer_ten_times_at_once_credits_once(alice, configured, vnd, monkeypatch):
-    body = sepay_body(sepay_id=8001, amount=250000, content=f"MBVCB nap {alice.pk} FT123")
+    body = sepay_body(sepay_id=8001, amount=250000, content=f"MBVCB.123.nap{alice.pk}.FT123")
     monkeypatch.setattr(bank, "_record", meet_before(COUNT, bank._record))  # none has recorded it yet
 
     responses = run_together(COUNT, lambda i: post_sepay(Client(), body))
