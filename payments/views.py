@@ -19,15 +19,13 @@ from reseller.wallet.selectors import funds_instructions_text, ledger_entry_list
 
 from . import simulate
 from .bank import bank_details
-from .credit import deposit_close, deposit_create
 from .errors import GatewayError
 from .forms import DepositForm
+from .gateways import deposit_checkout, deposit_refresh
 from .methods import method_available, methods_available
-from .models import BonusTier, DepositStatus, Method
-from .payos_links import payos_refresh, payos_start
+from .models import BonusTier, Method
 from .qr import qr_svg
 from .selectors import deposit_get, deposit_list, deposits_open
-from .stripe_checkout import stripe_refresh, stripe_start
 
 RECENT_DEPOSITS = 5
 
@@ -67,27 +65,25 @@ def deposit_start(request, method):
     form = _method_form(info, request.POST)
     if not form.is_valid():
         return _funds_page(request, bound=form, status=400)
-    deposit = deposit_create(user=request.user, method=method, quote=form.quote)
-    page = request.build_absolute_uri(reverse("payments:deposit", args=[deposit.public_id]))
     try:
-        if method == Method.STRIPE:
-            return redirect(stripe_start(deposit=deposit, success_url=f"{page}?back=1", cancel_url=page))
-        payos_start(deposit=deposit, return_url=f"{page}?back=1", cancel_url=f"{page}?back=1")
+        deposit, checkout = deposit_checkout(
+            user=request.user,
+            method=method,
+            quote=form.quote,
+            page_url=lambda d: request.build_absolute_uri(reverse("payments:deposit", args=[d.public_id])),
+        )
     except GatewayError as error:
-        deposit_close(deposit=deposit, to=DepositStatus.CANCELED, reason="the gateway could not start it")
         messages.error(request, str(error))
         return redirect("payments:funds")
-    return redirect("payments:deposit", deposit.public_id)
+    return redirect(checkout or reverse("payments:deposit", args=[deposit.public_id]))
 
 
 @login_required
 @require_GET
 def deposit_detail(request, public_id):
     deposit = deposit_get(user=request.user, public_id=public_id)
-    if request.GET.get("back") and deposit.status == DepositStatus.PENDING:
-        refresh = stripe_refresh if deposit.method == Method.STRIPE else payos_refresh
-        if deposit.method in (Method.STRIPE, Method.PAYOS) and refresh(deposit=deposit):
-            deposit.refresh_from_db()
+    if request.GET.get("back"):  # back from the gateway, maybe before its webhook
+        deposit_refresh(deposit=deposit)
     context = {
         "deposit": deposit,
         "qr": qr_svg(deposit.qr_payload, title=_("VietQR code"))

@@ -155,6 +155,8 @@ def test_a_transfer_whose_credit_fails_is_not_kept_so_sepays_retry_credits_it(
     alice, client, configured, vnd_rate, monkeypatch
 ):
     body = sepay_body(sepay_id=7104, amount=250000, content=f"NAP{alice.pk}")
+    # The credit failing half-way (the database going away mid-transaction) cannot be caused on demand
+    # here: the wallet write is made to raise instead.
     real = credit.wallet_moves
     monkeypatch.setattr(credit, "wallet_moves", lambda **kw: (_ for _ in ()).throw(RuntimeError("db down")))
 
