@@ -26,6 +26,7 @@ RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --n
     && mkdir -p /app/var && chown -R app:app /app/var /app/staticfiles
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+# /healthz answers 503 until beat has ticked and the worker has finished a first polling sweep (ORDER_POLL_EVERY).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
   CMD python -c "import sys,urllib.request; sys.exit(urllib.request.urlopen('http://localhost:8000/healthz', timeout=4).status != 200)"
 CMD ["gunicorn", "reseller.wsgi:application"]

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import F
+from unfold.admin import ModelAdmin
 
 from reseller.money import format_money, format_rate
 
@@ -65,7 +66,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ModelAdmin):
     form = ProviderForm
     list_display = [
         "name",
@@ -118,7 +119,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
     list_display = ["name", "sort_order", "markup_percent", "fixed_rate"]
     list_editable = ["sort_order"]
     search_fields = ["name"]
@@ -140,7 +141,7 @@ class ServiceForm(forms.ModelForm):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ModelAdmin):
     form = ServiceForm
     list_display = [
         "id",

@@ -63,6 +63,15 @@ class Provider(models.Model):
         "last known balance", max_digits=20, decimal_places=5, null=True, blank=True
     )
     balance_checked_at = models.DateTimeField(null=True, blank=True)
+    low_balance = models.DecimalField(
+        "low balance alert",
+        max_digits=20,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        help_text="Warn staff when the balance falls below this (provider currency). Empty: warn only when "
+        "it lasts fewer than LOW_BALANCE_DAYS at the last 7 days' spend.",
+    )
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_ok = models.BooleanField(null=True, blank=True)
     last_sync_message = models.TextField(blank=True)
@@ -73,6 +82,37 @@ class Provider(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Outcome(models.TextChoices):
+    """How a call to a provider ended (catalog/upstream.py's error classes)."""
+
+    OK = "ok", "OK"
+    REJECTED = "rejected", "Rejected"
+    UNREACHABLE = "unreachable", "Unreachable"
+    AMBIGUOUS = "ambiguous", "Ambiguous"
+
+
+class UpstreamCallCount(models.Model):
+    """Calls made to a provider's API since the panel began, per action and outcome (catalog/calls.py):
+    counted in the database so that every worker's calls add up, for `/metrics` and the alerts."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="call_counts")
+    action = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    calls = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0, help_text="Time spent in these calls, in total.")
+    last_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "action", "outcome"], name="one_call_count_per_action_and_outcome"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider_id} {self.action} {self.outcome}: {self.calls}"
 
 
 class Category(models.Model):

@@ -1,5 +1,6 @@
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,13 +8,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import pricing, upstream
+from .calls import record_call
 from .models import Category, FavouriteService, Provider, Service
 
 PRICE_FIELDS = ["cost_rate", "price_rate"]
 
 
 def provider_client(*, provider: Provider) -> upstream.Client:
-    return upstream.Client(provider.api_url, provider.api_key)
+    """The provider's client; every call it makes is counted (catalog/calls.py)."""
+    return upstream.Client(
+        provider.api_url, provider.api_key, observe=partial(record_call, provider_id=provider.pk)
+    )
 
 
 def provider_refresh_balance(*, provider: Provider) -> upstream.Balance:

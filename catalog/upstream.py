@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -305,13 +305,27 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
+# How a call ended, by the error it raised, for the `observe` callback (catalog.models.Outcome's values).
+OK = "ok"
+OUTCOMES: dict[type[UpstreamError], str] = {
+    Rejected: "rejected",
+    Unreachable: "unreachable",
+    Ambiguous: "ambiguous",
+}
+
+
 def _unique_ids(ids: Iterable[Any]) -> list[str]:
     """The caller's ids, canonical and once each; a bad one is the caller's ValueError."""
     return list(dict.fromkeys(protocol.parse_id(value) for value in ids))
 
 
 class Client:
-    """Talks to one provider. Cheap to create; the HTTP connection pool is shared per provider URL."""
+    """Talks to one provider. Cheap to create; the HTTP connection pool is shared per provider URL.
+
+    `observe`, if given, is told of every HTTP call once it is over: `observe(action=..., outcome=...,
+    seconds=...)`, the outcome "ok" or the error's name in OUTCOMES. Whatever it raises is logged, never
+    the caller's problem.
+    """
 
     def __init__(
         self,
@@ -320,9 +334,11 @@ class Client:
         *,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
+        observe: Callable[..., None] | None = None,
     ):
         self.url = url
         self._key = key
+        self._observe = observe
         self.connect_timeout = connect_timeout or settings.UPSTREAM_CONNECT_TIMEOUT
         self.read_timeout = read_timeout or settings.UPSTREAM_READ_TIMEOUT
         self._session = _session_for(url)
@@ -451,8 +467,25 @@ class Client:
     # The one HTTP call ------------------------------------------------------------------------------------
 
     def _call(self, action: str, **params: str) -> Any:
-        data = {"key": self._key, "action": action, **params}
         started = time.monotonic()
+        try:
+            answer = self._exchange(action, started, params)
+        except UpstreamError as exc:
+            self._observed(action, OUTCOMES.get(type(exc), "ambiguous"), started)
+            raise
+        self._observed(action, OK, started)
+        return answer
+
+    def _observed(self, action: str, outcome: str, started: float) -> None:
+        if self._observe is None:
+            return
+        try:
+            self._observe(action=action, outcome=outcome, seconds=time.monotonic() - started)
+        except Exception:
+            log.exception("upstream %s %s: the observer failed", self.host, action)
+
+    def _exchange(self, action: str, started: float, params: dict[str, str]) -> Any:
+        data = {"key": self._key, "action": action, **params}
         try:
             response = self._session.post(
                 self.url, data=data, timeout=(self.connect_timeout, self.read_timeout)

@@ -1,17 +1,23 @@
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.widgets import INPUT_CLASSES, TEXTAREA_CLASSES
 
 from catalog.service_types import ALL_FIELDS, Kind
+from reseller.admin_display import BAD, BUSY, GOOD, WAITING, badges, short_time
+from reseller.csv_export import CsvExportMixin
 from reseller.money import format_money
+from reseller.once import MAX_LENGTH, REFUSED, fresh_url, no_store, once_read, once_redirect
 
 from .errors import OrderError
 from .fields import FIELD_NAMES, HINTS, label
-from .models import MassOrder, Order, OrderEvent, Refill, RefillEvent, Status
+from .models import MassOrder, Order, OrderEvent, Refill, RefillEvent, RefillStatus, Status
 from .operators import (
     COULD_NOT_BE_PLACED,
     COULD_NOT_BE_PLACED_REFUNDED,
@@ -26,8 +32,18 @@ from .polling import orders_poll
 from .refills import refills_poll
 from .selectors import sellable_services
 
+ORDER_BADGES = badges(
+    Status,
+    needs_review=BAD, failed=BAD, canceled=BAD, partial=WAITING, expired=WAITING, paused=WAITING,
+    pending=BUSY, in_progress=BUSY, processing=BUSY, active=BUSY, completed=GOOD,
+)  # fmt: skip
+REFILL_BADGES = badges(
+    RefillStatus,
+    needs_review=BAD, failed=BAD, rejected=BAD, pending=BUSY, in_progress=BUSY, completed=GOOD,
+)  # fmt: skip
 
-class HistoryInline(admin.TabularInline):
+
+class HistoryInline(TabularInline):
     """A row's history, read-only: written only by orders/moves.py."""
 
     extra = 0
@@ -65,12 +81,11 @@ class PlaceForm(forms.Form):
         queryset=sellable_services(), widget=forms.TextInput, help_text="The service's id."
     )
 
-    # One per form shown: Back then Place again, or a double click, returns the first order.
-    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # The page's one-time token (reseller/once.py), from its address: placed once, however often submitted.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client_token"].initial = uuid.uuid4().hex
         for field in ALL_FIELDS:
             widget = forms.Textarea(attrs={"rows": 3}) if field.kind is Kind.LINES else forms.TextInput
             self.fields[field.name] = forms.CharField(
@@ -82,21 +97,38 @@ class FailForm(forms.Form):
     reason = forms.CharField(max_length=500, help_text="Shown to the customer.", initial=COULD_NOT_BE_PLACED)
 
 
+PLACE_FORM = "orders.staff_place"  # the place form's one-time tokens (reseller/once.py)
+
+
+def admin_look(form):
+    """Unfold styles its own ModelAdmin forms only: its look on this plain form's fields too."""
+    for field in form.fields.values():
+        classes = TEXTAREA_CLASSES if isinstance(field.widget, forms.Textarea) else INPUT_CLASSES
+        field.widget.attrs["class"] = " ".join(classes)
+    return form
+
+
+def staff_order_saved(key: str) -> Order | None:
+    """The order a place form's token placed, if it was saved. By the token alone (not with the customer):
+    Back, then another customer typed in, is still the same form."""
+    return Order.objects.select_related("user").filter(client_token=key).first()
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CsvExportMixin, ModelAdmin):
+    # Readable at 1280 px beside the sidebar: short dates and names, the status as a badge, money formatted.
     list_display = [
         "id",
-        "created_at",
+        "created",
         "user",
-        "service",
-        "provider",
-        "status",
+        "service_name",
+        "upstream",
+        "status_badge",
         "quantity",
         "charge_display",
         "refund_display",
         "cost_display",
         "profit_display",
-        "upstream_id",
     ]
     list_filter = [
         "status",
@@ -170,6 +202,26 @@ class OrderAdmin(admin.ModelAdmin):
         ),
     ]
 
+    csv_columns = [
+        ("id", "id"),
+        ("public id", "public_id"),
+        ("created", "created_at"),
+        ("customer", "user.username"),
+        ("service", "service"),
+        ("provider", "provider.name"),
+        ("type", "service_type"),
+        ("link", "link"),
+        ("quantity", "quantity"),
+        ("status", "get_status_display"),
+        ("charge", "charge"),
+        ("refund", "refund"),
+        ("cost", "actual_cost"),
+        ("profit", "profit"),
+        ("upstream id", "upstream_id"),
+        ("finished", "finished_at"),
+    ]
+    csv_select_related = ["user", "service", "provider"]
+
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
@@ -178,6 +230,23 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return short_time(obj.created_at)
+
+    @admin.display(description="service", ordering="service")
+    def service_name(self, obj):
+        return Truncator(obj.service.display_name).chars(40)
+
+    @admin.display(description="upstream")
+    def upstream(self, obj):
+        """The provider and its order id, on two lines."""
+        return format_html("{}<br><small>{}</small>", obj.provider, obj.upstream_id or "-")
+
+    @display(description="status", ordering="status", label=ORDER_BADGES)
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
 
     @admin.display(description="charge", ordering="charge")
     def charge_display(self, obj):
@@ -250,17 +319,26 @@ class OrderAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def place_view(self, request):
-        """Places an order for a customer, charged to their balance, through the one placement service."""
+        """Places an order for a customer, charged to their balance, through the one placement service.
+        The form's one-time token is in its address (reseller/once.py): Back, reload or a second Save
+        never place it again, they show the order it placed."""
         if not self.has_change_permission(request):
             return redirect("admin:index")
-        form = PlaceForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        once = once_read(request, form=PLACE_FORM, field="client_token")
+        if request.method != "POST" and not once.valid:
+            return once_redirect(request, form=PLACE_FORM)
+        saved = staff_order_saved(once.key) if once.valid else None
+        posted = request.method == "POST" and saved is None
+        form = admin_look(PlaceForm(request.POST if posted else None, initial={"client_token": once.token}))
+        if posted and not once.valid:
+            form.add_error(None, REFUSED)
+        elif posted and form.is_valid():
             typed = {name: form.cleaned_data[name] for name in FIELD_NAMES}
             try:
                 order = order_place(
                     user=form.cleaned_data["customer"],
                     service=form.cleaned_data["service"],
-                    client_token=form.cleaned_data["client_token"],
+                    client_token=once.key,
                     **typed,
                 )
             except OrderError as exc:
@@ -273,8 +351,15 @@ class OrderAdmin(admin.ModelAdmin):
             "title": "Place an order for a customer",
             "form": form,
             "opts": self.model._meta,
+            "fresh_url": fresh_url(request),
+            "refused": posted and not once.valid,
         }
-        return render(request, "admin/orders/order/place_form.html", context)
+        if saved is not None:
+            context["saved"] = {
+                "text": f"Order {saved.pk} for {saved.user}, charged {format_money(saved.charge)}",
+                "url": reverse("admin:orders_order_change", args=[saved.pk]),
+            }
+        return no_store(render(request, "admin/orders/order/place_form.html", context))
 
     def upstream_id_view(self, request, pk):
         return self._order_form(
@@ -320,14 +405,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refill)
-class RefillAdmin(admin.ModelAdmin):
+class RefillAdmin(ModelAdmin):
     list_display = [
         "id",
-        "created_at",
+        "created",
         "order",
         "user",
         "provider",
-        "status",
+        "status_badge",
         "upstream_id",
         "error",
         "poll_error",
@@ -348,6 +433,14 @@ class RefillAdmin(admin.ModelAdmin):
     @admin.display(description="provider")
     def provider(self, obj):
         return obj.order.provider
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return short_time(obj.created_at)
+
+    @display(description="status", ordering="status", label=REFILL_BADGES)
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.upstream_id_view)
@@ -390,7 +483,7 @@ class RefillAdmin(admin.ModelAdmin):
 
 
 @admin.register(MassOrder)
-class MassOrderAdmin(admin.ModelAdmin):
+class MassOrderAdmin(ModelAdmin):
     list_display = ["id", "created_at", "user", "total", "order_count"]
     search_fields = ["=id", "public_id", "user__username", "user__email"]
     list_select_related = ["user"]

@@ -4,10 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import protocol
 from catalog.models import Provider, Service
+from reseller.money import quantize_amount
 
 MONEY = {"max_digits": 20, "decimal_places": 5}
 RATE = {"max_digits": 24, "decimal_places": 8}
@@ -60,6 +62,8 @@ def statuses_shown_as(customer_status: str) -> list[str]:
 ACTIVE = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.PROCESSING, Status.ACTIVE, Status.PAUSED})
 FINAL = frozenset({Status.COMPLETED, Status.PARTIAL, Status.CANCELED, Status.FAILED, Status.EXPIRED})
 UPSTREAM_FINAL = FINAL - {Status.FAILED}
+# Open orders that can get stuck: a subscription waits for posts for days as Active or Paused.
+WATCHED = frozenset(Status) - FINAL - {Status.ACTIVE, Status.PAUSED}
 
 # Every allowed move of an order, in one place; orders/moves.py is the one function that makes them.
 # Upstream statuses may also step back (In progress -> Pending).
@@ -198,7 +202,17 @@ class Order(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(
+        default=timezone.now, help_text="The last status change (orders/moves.py): stuck orders are old."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
+    final_cost = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="What the order cost us in the end (panel currency), set when it reaches a final status: "
+        "the provider's charge (else the expected cost) for the share we kept.",
+    )
     # Cancels: asked once; a refusal by the provider is kept so the button is not offered again.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_refusal = models.CharField(max_length=300, blank=True)
@@ -230,6 +244,13 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "next_check_at"], name="orders_to_poll"),
             models.Index(fields=["user", "-id"], name="orders_of_user"),
+            models.Index(fields=["finished_at"], name="orders_finished"),
+            # Open orders by the age of their status: the dashboard's and the alerts' stuck orders
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status__in=sorted(WATCHED)),
+                name="orders_open_by_age",
+            ),
         ]
 
     def __str__(self):
@@ -326,11 +347,27 @@ class Order(models.Model):
         return self.charge - self.refund
 
     @property
-    def actual_cost(self):
+    def cost_basis(self):
         """What the provider says it charged, in the panel currency, once it has said; else the expected."""
         if self.upstream_charge is None:
             return self.cost
         return self.upstream_charge * self.exchange_rate
+
+    @property
+    def actual_cost(self):
+        """What the order costs us: once final, what it cost in the end; before, its cost basis."""
+        return self.cost_basis if self.final_cost is None else self.final_cost
+
+    def cost_when_final(self):
+        """The cost of a final order: the provider's last word on its charge, which is what the order
+        finally cost there (its refunds taken off); without one, the expected cost for the share of the
+        charge we kept, since a provider refunds us the share we refund (remains, cancels; an order that
+        never reached it costs nothing)."""
+        if self.upstream_charge is not None:
+            return quantize_amount(self.upstream_charge * self.exchange_rate)
+        if not self.charge:
+            return self.cost
+        return quantize_amount(self.cost * (self.charge - self.refund) / self.charge)
 
     @property
     def profit(self):

@@ -87,6 +87,9 @@ def orders_move(moves: Sequence[Move]) -> list[Move]:
             if move.to in FINAL and (amount := refund_owed(order)) > 0:
                 order.refund = amount
                 owed[order.pk] = amount
+        for move, order in zip(moves, staged, strict=True):
+            if move.to in FINAL:
+                order.final_cost = order.cost_when_final()
         made = _write(ORDERS, moves, staged, extra=["refund"] if owed else [])
         refunds = [(move.row, owed[move.row.pk]) for move in made if move.row.pk in owed]
         if refunds:
@@ -147,6 +150,8 @@ def _stage(machine: _Machine, moves: Sequence[Move]) -> list:
             )
         row = _copy(move.row)
         row.status, row.updated_at = move.to, now
+        if machine is ORDERS:
+            row.status_changed_at = now
         if move.to in machine.final:
             row.finished_at, row.next_check_at = now, None
         for name, value in move.changes.items():
@@ -167,8 +172,12 @@ def _write(machine: _Machine, moves: Sequence[Move], staged: list, *, extra: lis
     if not moves:
         return []
     columns = ["status", "updated_at", *extra]
+    if machine is ORDERS:
+        columns.append("status_changed_at")
     if any(move.to in machine.final for move in moves):
         columns += ["finished_at", "next_check_at"]
+        if machine is ORDERS:
+            columns.append("final_cost")
     columns += sorted({name for move in moves for name in move.changes} - set(columns))
     written = bulk_update(staged, columns, only_if=("status", [move.row.status for move in moves]))
     attnames = [machine.model._meta.get_field(name).attname for name in columns]

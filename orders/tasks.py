@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from reseller.heartbeats import POLL, heartbeat
+
 from . import polling, refills, stats, submission, sweeper
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,9 @@ def order_submit(self, order_id: int):
 
 @shared_task
 def orders_poll():
-    """Beat: one polling sweep over the orders due for a check."""
+    """Beat: one polling sweep over the orders due for a check; `/healthz` reads when one last finished."""
     result = polling.orders_poll()
+    heartbeat(POLL)
     if result.checked or result.errors:
         log.info("poll: %s", result)
 

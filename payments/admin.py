@@ -2,20 +2,25 @@
 of bank transfers that matched nobody (assigned to a customer once), the operator's method settings, bonus
 tiers and exchange rates, and the staff credit form (a manual deposit, or a debit as an adjustment)."""
 
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.widgets import INPUT_CLASSES, TEXTAREA_CLASSES
 
+from reseller.admin_display import BAD, BUSY, GOOD, WAITING, badges, short_time
+from reseller.csv_export import CsvExportMixin
 from reseller.money import format_money, format_money_exact
-from reseller.wallet.models import Wallet
+from reseller.once import REFUSED, fresh_url, no_store, once_read, once_redirect
+from reseller.wallet.models import LedgerEntry, Wallet
 from reseller.wallet.services import WalletError
 
 from .bank import bank_transfer_credit, bank_transfer_ignore, bank_transfer_restore
@@ -26,10 +31,17 @@ from .models import (
     BonusTier,
     Deposit,
     DepositHistory,
+    DepositStatus,
     ExchangeRate,
+    Method,
     Notification,
     PaymentMethod,
 )
+
+DEPOSIT_BADGES = badges(
+    DepositStatus, paid=GOOD, pending=BUSY, expired=WAITING, canceled=WAITING, refunded=BAD, disputed=BAD
+)
+TRANSFER_BADGES = badges(BankTransfer.Status, credited=GOOD, waiting=BAD)
 
 
 class ReadOnly:
@@ -43,7 +55,7 @@ class ReadOnly:
         return False
 
 
-class NotificationInline(ReadOnly, admin.TabularInline):
+class NotificationInline(ReadOnly, TabularInline):
     model = Notification
     fields = ["received_at", "event_type", "event_id", "outcome", "payload"]
     readonly_fields = fields
@@ -51,16 +63,36 @@ class NotificationInline(ReadOnly, admin.TabularInline):
     verbose_name_plural = "raw notifications received"
 
 
-class HistoryInline(ReadOnly, admin.TabularInline):
+class HistoryInline(ReadOnly, TabularInline):
     model = DepositHistory
     fields = ["created_at", "from_status", "to_status", "reason"]
     readonly_fields = fields
     extra = 0
 
 
+CREDIT_FORM = "payments.staff_credit"  # the credit form's one-time tokens (reseller/once.py)
+
+
+def admin_look(form):
+    """Unfold styles its own ModelAdmin forms only: its look on this plain form's fields too."""
+    for field in form.fields.values():
+        classes = TEXTAREA_CLASSES if isinstance(field.widget, forms.Textarea) else INPUT_CLASSES
+        field.widget.attrs["class"] = " ".join(classes)
+    return form
+
+
+def staff_credit_saved(key: str) -> LedgerEntry | None:
+    """The ledger row a credit form's token wrote, if it was saved: a debit or adjustment keeps the key as
+    its request token, a manual deposit as its gateway id."""
+    made = Q(request_token=key) | Q(
+        kind=LedgerEntry.Kind.DEPOSIT, deposit__method=Method.MANUAL, deposit__gateway_id=key
+    )
+    return LedgerEntry.objects.select_related("user").filter(made).first()
+
+
 @admin.register(Deposit)
-class DepositAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["id", "created_at", "user", "method", "status", "paid", "total_shown", "gateway_id"]
+class DepositAdmin(CsvExportMixin, ReadOnly, ModelAdmin):
+    list_display = ["id", "created", "user", "method", "status_badge", "paid", "total_shown", "gateway_id"]
     list_filter = ["method", "status", "created_at"]
     search_fields = [
         "user__username",
@@ -78,6 +110,33 @@ class DepositAdmin(ReadOnly, admin.ModelAdmin):
         "credited", "bonus", "reversed", "gateway_refunded", "gateway_disputed", "gateway_id",
         "gateway_txn_id", "order_code", "checkout_url", "note", "created_by", "created_at", "paid_at",
     ]  # fmt: skip
+
+    csv_columns = [
+        ("id", "id"),
+        ("created", "created_at"),
+        ("customer", "user.username"),
+        ("method", "get_method_display"),
+        ("status", "get_status_display"),
+        ("amount", "amount"),
+        ("currency", "currency"),
+        ("fee", "fee"),
+        ("credited", "credited"),
+        ("bonus", "bonus"),
+        ("reversed", "reversed"),
+        ("gateway id", "gateway_id"),
+        ("gateway payment id", "gateway_txn_id"),
+        ("payOS order code", "order_code"),
+        ("paid at", "paid_at"),
+    ]
+    csv_select_related = ["user"]
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, deposit):
+        return short_time(deposit.created_at)
+
+    @display(description="status", ordering="status", label=DEPOSIT_BADGES)
+    def status_badge(self, deposit):
+        return deposit.status, deposit.get_status_display()
 
     @admin.display(description="paid", ordering="amount")
     def paid(self, deposit):
@@ -101,14 +160,26 @@ class DepositAdmin(ReadOnly, admin.ModelAdmin):
         ]
 
     def credit_view(self, request, wallet_id):
-        """Credit (a manual deposit) or debit (an adjustment) a customer; needs "change wallet"."""
+        """Credit (a manual deposit) or debit (an adjustment) a customer; needs "change wallet". Each form
+        has a one-time token in its address (reseller/once.py): Back, reload or a second Save never move
+        the money again, they show what the form saved."""
         if not request.user.has_perm("wallet.change_wallet"):
             raise PermissionDenied
         wallet = Wallet.objects.select_related("user").filter(pk=wallet_id).first()
         if wallet is None:
             raise Http404("No such wallet.")
-        form = StaffCreditForm(request.POST or None, initial={"request_token": uuid.uuid4().hex})
-        if request.method == "POST" and form.is_valid():
+        form_name = f"{CREDIT_FORM}.{wallet.pk}"  # a token of one wallet's form is refused on another's
+        once = once_read(request, form=form_name, field="request_token")
+        if request.method != "POST" and not once.valid:
+            return once_redirect(request, form=form_name)
+        saved = staff_credit_saved(once.key) if once.valid else None
+        posted = request.method == "POST" and saved is None
+        form = admin_look(
+            StaffCreditForm(request.POST if posted else None, initial={"request_token": once.token})
+        )
+        if posted and not once.valid:
+            form.add_error(None, REFUSED)
+        elif posted and form.is_valid():
             try:
                 entry = staff_credit(
                     user=wallet.user,
@@ -116,7 +187,7 @@ class DepositAdmin(ReadOnly, admin.ModelAdmin):
                     kind=form.cleaned_data["kind"] or None,
                     note=form.cleaned_data["note"],
                     created_by=request.user,
-                    request_token=form.cleaned_data["request_token"],
+                    request_token=once.key,
                 )
             except WalletError as error:
                 form.add_error(None, str(error))
@@ -135,8 +206,17 @@ class DepositAdmin(ReadOnly, admin.ModelAdmin):
             "wallet": wallet,
             "balance": format_money_exact(wallet.balance),  # staff credit or debit exact amounts
             "form": form,
+            "fresh_url": fresh_url(request),
+            "refused": posted and not once.valid,
         }
-        return TemplateResponse(request, "admin/payments/credit_form.html", context)
+        if saved is not None:
+            context["saved"] = {
+                "text": f"{saved.get_kind_display()} of {format_money_exact(saved.amount)} for {saved.user}",
+                "url": reverse("admin:payments_deposit_change", args=[saved.deposit_id])
+                if saved.deposit_id
+                else reverse("admin:wallet_ledgerentry_change", args=[saved.pk]),
+            }
+        return no_store(TemplateResponse(request, "admin/payments/credit_form.html", context))
 
 
 class AssignForm(forms.Form):
@@ -156,10 +236,12 @@ class AssignForm(forms.Form):
 
 
 @admin.register(BankTransfer)
-class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
+class BankTransferAdmin(ReadOnly, ModelAdmin):
     """The transfers SePay told of. Those whose memo matched nobody wait here for an operator."""
 
-    list_display = ["sepay_id", "received_at", "amount_shown", "content", "status", "customer", "assign_link"]
+    list_display = [
+        "sepay_id", "received", "amount_shown", "content", "status_badge", "customer", "assign_link"
+    ]  # fmt: skip
     list_filter = ["status", "received_at"]
     search_fields = ["=sepay_id", "content", "reference_code", "deposit__user__username"]
     list_select_related = ["deposit__user"]
@@ -168,6 +250,14 @@ class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
         "deposit", "assigned_by", "received_at", "payload",
     ]  # fmt: skip
     actions = ["ignore", "restore"]
+
+    @admin.display(description="received", ordering="received_at")
+    def received(self, transfer):
+        return short_time(transfer.received_at)
+
+    @display(description="status", ordering="status", label=TRANSFER_BADGES)
+    def status_badge(self, transfer):
+        return transfer.status, transfer.get_status_display()
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, transfer):
@@ -243,7 +333,7 @@ class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnly, admin.ModelAdmin):
+class NotificationAdmin(ReadOnly, ModelAdmin):
     list_display = ["received_at", "method", "event_type", "outcome", "deposit"]
     list_filter = ["method", "outcome", "received_at"]
     search_fields = ["=event_id", "=deposit__id"]
@@ -254,7 +344,7 @@ class NotificationAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
+class PaymentMethodAdmin(ModelAdmin):
     list_display = [
         "method",
         "display_name",
@@ -269,10 +359,10 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(BonusTier)
-class BonusTierAdmin(admin.ModelAdmin):
+class BonusTierAdmin(ModelAdmin):
     list_display = ["min_amount", "percent"]
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(ModelAdmin):
     list_display = ["currency", "rate", "updated_at"]

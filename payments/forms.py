@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reseller.money import currency_places, format_money
+from reseller.once import MAX_LENGTH
 from reseller.wallet.models import LedgerEntry
 
 from .amounts import NoExchangeRate, deposit_quote
@@ -62,8 +63,8 @@ class StaffCreditForm(forms.Form):
         ],
         required=False,
     )
-    # One per form shown: submitting the same form twice credits once.
-    request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # The page's one-time token (reseller/once.py), from its address: saved once, however often submitted.
+    request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=MAX_LENGTH)
     note = forms.CharField(
         max_length=500,
         help_text="Required: why the balance changes (e.g. a payment reference). The customer sees it.",

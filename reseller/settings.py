@@ -3,6 +3,7 @@
 With nothing set, the panel runs on embedded defaults: SQLite and a filesystem Celery broker under var/.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -59,6 +60,8 @@ if "localhost" not in ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The admin's look (django-unfold): before django.contrib.admin, whose templates it replaces.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "orders",
     "reseller.api",
     "payments",
+    "cockpit",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +220,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapers inside the network
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -256,6 +260,24 @@ CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=50)
 SERVICE_COMPLETION_DAYS = env.int("SERVICE_COMPLETION_DAYS", default=30)
 SERVICE_COMPLETION_MIN_SAMPLE = env.int("SERVICE_COMPLETION_MIN_SAMPLE", default=3)
 
+# The admin (django-unfold): the panel's name, the dashboard (cockpit/dashboard.py) as its home, and a
+# sidebar whose counts show what needs a person.
+UNFOLD = {
+    "SITE_TITLE": f"{PANEL_NAME} admin",
+    "SITE_HEADER": PANEL_NAME,
+    "SITE_SUBHEADER": "Operator's cockpit",
+    "SITE_SYMBOL": "storefront",
+    "SITE_URL": "/",
+    "SHOW_VIEW_ON_SITE": True,
+    "DASHBOARD_CALLBACK": "cockpit.dashboard.dashboard_callback",
+    "STYLES": ["cockpit.sidebar.stylesheet"],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "cockpit.sidebar.navigation",  # with the counts of what needs a person
+    },
+}
+
 # Orders. Every interval is in seconds, from the environment, checked by seconds() (README, .env.example).
 ORDER_POLL_EVERY = seconds("ORDER_POLL_EVERY", 60)  # beat starts an order polling sweep this often
 ORDER_POLL_INTERVAL = seconds("ORDER_POLL_INTERVAL", 60, minimum=0)  # between two status checks of one order
@@ -271,6 +293,8 @@ ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seco
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
 # How often an open orders page asks for its live orders (one request for the whole page).
 LIVE_POLL_SECONDS = seconds("LIVE_POLL_SECONDS", 3)
+# An open order whose status has not changed for this long is stuck: on the dashboard, and alerted.
+ORDER_STUCK_AFTER = seconds("ORDER_STUCK_AFTER", 24 * 3600)
 # Refills
 # Order types (catalog/service_types.py): the choices and bounds customers order within.
 DRIPFEED_INTERVALS = [
@@ -331,6 +355,15 @@ PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15.0)  # seconds, for c
 DEPOSITS_PAGE_SIZE = env.int("DEPOSITS_PAGE_SIZE", default=25)
 
 # Upstream providers (catalog/upstream.py)
+# A provider's balance is low (dashboard, alert) below its own threshold, or when it lasts fewer days than
+# this at the last 7 days' spend.
+LOW_BALANCE_DAYS = env.int("LOW_BALANCE_DAYS", default=3)
+# Alerts to staff (cockpit/alerts.py), checked every ALERT_CHECK_EVERY: an email when a condition starts, a
+# reminder at most every ALERT_EVERY while it lasts, one when it recovers. A provider answers errors when at
+# least ALERT_PROVIDER_ERRORS of the calls since the last check failed, and at least half of them.
+ALERT_CHECK_EVERY = seconds("ALERT_CHECK_EVERY", 60)
+ALERT_EVERY = seconds("ALERT_EVERY", 3600)
+ALERT_PROVIDER_ERRORS = env.int("ALERT_PROVIDER_ERRORS", default=5)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=30.0)
 
@@ -361,6 +394,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's default scheduler, writing a heartbeat for /healthz (reseller/beat.py).
+CELERY_BEAT_SCHEDULER = "reseller.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "refresh-provider-balances": {
         "task": "catalog.tasks.providers_refresh_balances",
@@ -397,7 +432,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.services_completion_refresh",
         "schedule": crontab(minute=27),  # hourly
     },
+    "rollup-figures": {
+        "task": "cockpit.tasks.figures_rollup",
+        "schedule": crontab(minute=20),  # hourly: a day is rolled up once it has been over for 15 minutes
+    },
+    "check-alerts": {
+        "task": "cockpit.tasks.alerts_check",
+        "schedule": ALERT_CHECK_EVERY,
+        "options": {"expires": beat_expires(ALERT_CHECK_EVERY)},
+    },
 }
+
+# Health and metrics (cockpit/health.py, cockpit/metrics.py)
+# /healthz fails when the last finished order polling sweep, or beat's last tick, is older than this.
+HEALTH_POLL_MAX_AGE = seconds("HEALTH_POLL_MAX_AGE", max(3 * ORDER_POLL_EVERY, 300))
+HEALTH_BEAT_MAX_AGE = seconds("HEALTH_BEAT_MAX_AGE", 120)
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" (empty: no token opens it) or
+# from one of METRICS_ALLOWED_IPS (addresses or networks, e.g. 10.0.0.0/8; the client address as
+# TRUSTED_PROXY_COUNT says); nobody else.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS must list addresses or networks, not {_network!r}."
+        ) from None
 
 LOGGING = {
     "version": 1,

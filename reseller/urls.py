@@ -12,7 +12,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", include("cockpit.urls")),  # /healthz, /metrics
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("services/", include("catalog.urls")),

@@ -46,6 +46,7 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
         "SIMULATOR_PORT": str(sim_port),
         "SIMULATOR_KEY": "run-test-key",
         "GATEWAYS_PORT": str(gateways_port),
+        "ORDER_POLL_EVERY": "5",  # the first polling sweep, which /healthz waits for, comes soon
         # The demo's payment settings (.env.example), pointed at this run's fake gateways.
         "SEPAY_API_KEY": "run-sepay-key",
         "BANK_BIN": "970422",
@@ -87,6 +88,9 @@ def test_the_panel_runs_with_worker_beat_and_simulator_on_embedded_defaults(tmp_
             )
         ), log_path.read_text()
         assert wait_for(lambda: "beat: Starting" in log_path.read_text()), log_path.read_text()
+        # Beat ticks and the worker finishes a polling sweep: every check of /healthz passes.
+        healthy = wait_for(lambda: requests.get(base + "/healthz", timeout=5).status_code == 200, seconds=90)
+        assert healthy, requests.get(base + "/healthz", timeout=5).text + log_path.read_text()
         assert wait_for(lambda: "Simulator: 39 new" in log_path.read_text()), "the demo catalog is imported"
         assert "Instagram Likes" in requests.get(base + "/services/", timeout=5).text
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("reseller", "catalog", "orders", "payments")
+APPS = ("reseller", "catalog", "orders", "payments", "cockpit")
 STATUS_WRITERS = {"orders/moves.py", "payments/moves.py"}
 # The provider's and the gateways' side: their statuses are not our state machines.
 NOT_OURS = {"catalog/simulator.py", "payments/fakes.py"}
@@ -28,6 +28,9 @@ HISTORY_MODELS = {"OrderEvent", "RefillEvent", "DepositHistory"}
 HISTORY_WRITERS = {"orders/moves.py", "payments/moves.py"}
 REFUNDERS = {"orders/refunds.py"}
 REFUNDER_PACKAGES = ("reseller/wallet/",)
+# They name refunds without asking for one: the dashboard's figures sum them, and its benchmark writes
+# history rows into a database of its own.
+REFUND_READERS = {"cockpit/figures.py", "cockpit/management/commands/bench_dashboard.py"}
 PROTOCOL = "catalog/protocol.py"
 CREATORS = {"create", "get_or_create", "update_or_create", "update"}
 
@@ -152,7 +155,7 @@ class _Checker(ast.NodeVisitor):
     # refunds -----------------------------------------------------------------------------------------
 
     def _refunds(self) -> bool:
-        return self.relative in REFUNDERS or self.relative.startswith(REFUNDER_PACKAGES)
+        return self.relative in REFUNDERS | REFUND_READERS or self.relative.startswith(REFUNDER_PACKAGES)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr == "REFUND" and not self._refunds():

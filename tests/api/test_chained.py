@@ -86,7 +86,8 @@ class PanelA:
         while True:
             assert self.server.poll() is None, "panel A exited"
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                # Up and reaching its database; no beat nor worker runs there, so /healthz says 503.
+                if requests.get(f"{self.url}/healthz", timeout=1).json()["checks"]["database"]["ok"]:
                     return
             except requests.RequestException:
                 pass

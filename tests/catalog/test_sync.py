@@ -164,7 +164,10 @@ def test_a_failed_sync_is_recorded_and_changes_nothing(synced, simulator):
     assert Service.objects.get(upstream_id="2").is_available
 
 
-def test_a_large_catalog_syncs_in_a_bounded_number_of_queries(provider):
+def test_a_large_catalog_syncs_in_a_bounded_number_of_queries(provider, monkeypatch):
+    # The one `services` call is counted too (catalog/calls.py): not the catalog's queries.
+    monkeypatch.setattr("catalog.services.record_call", lambda **kwargs: None)
+
     def queries_to_sync(count):
         server = SimulatorServer(Simulator(SimulatorConfig(key="k", services=count, seed=count))).start()
         provider.api_url, provider.api_key = server.url, "k"

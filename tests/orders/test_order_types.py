@@ -69,7 +69,8 @@ def place_by_admin(user, service, fields):
 
     client = Client()
     client.force_login(StaffFactory())
-    return client.post("/admin/orders/order/place/", {"customer": user.pk, "service": service.pk, **fields})
+    form = client.get("/admin/orders/order/place/")["Location"]  # with its one-time token
+    return client.post(form, {"customer": user.pk, "service": service.pk, **fields})
 
 
 CHANNELS = {"web": place_by_web, "api": place_by_api, "admin": place_by_admin}
@@ -232,19 +233,16 @@ def test_the_admin_place_form_places_once_when_submitted_twice(alice, likes):
 
     client = Client()
     client.force_login(StaffFactory())
-    data = {
-        "customer": alice.pk,
-        "service": likes.pk,
-        "link": LINK,
-        "quantity": "100",
-        "client_token": "form-9",
-    }
+    form = client.get("/admin/orders/order/place/")["Location"]  # with its one-time token
+    data = {"customer": alice.pk, "service": likes.pk, "link": LINK, "quantity": "100"}
 
-    first, second = (client.post("/admin/orders/order/place/", data) for _ in range(2))
+    first, second = (client.post(form, data) for _ in range(2))
 
-    assert first.status_code == second.status_code == 302
     order = Order.objects.get()
-    assert first["Location"] == second["Location"] and balance_of(alice) == HUNDRED - order.charge
+    assert first.status_code == 302 and first["Location"] == f"/admin/orders/order/{order.pk}/change/"
+    page = second.content.decode()
+    assert "This form was already saved" in page and first["Location"] in page
+    assert balance_of(alice) == HUNDRED - order.charge
 
 
 @pytest.mark.parametrize("value", ["\t", "a\nb"])
