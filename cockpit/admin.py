@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
+from reseller.admin_display import ReadOnly
+
 from .alerts import alert_link
 from .models import Alert
 
@@ -14,7 +16,7 @@ admin.site.index_title = "Dashboard"
 
 
 @admin.register(Alert)
-class AlertAdmin(ModelAdmin):
+class AlertAdmin(ReadOnly, ModelAdmin):
     list_display = ["title", "firing", "since", "notified_at", "resolved_at", "summary", "where"]
     list_filter = ["firing"]
     search_fields = ["key", "title", "detail"]
@@ -43,15 +45,6 @@ class AlertAdmin(ModelAdmin):
     @admin.display(description="deal with it")
     def where(self, alert):
         return format_html('<a href="{}">Open</a>', alert_link(alert.key))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- End of alerts ---------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
-from unfold.widgets import INPUT_CLASSES, TEXTAREA_CLASSES
 
 from catalog.service_types import ALL_FIELDS, Kind
-from reseller.admin_display import BAD, BUSY, GOOD, WAITING, badges, short_time
+from reseller.admin_display import BAD, BUSY, GOOD, WAITING, admin_look, badges, short_time
 from reseller.csv_export import CsvExportMixin
 from reseller.money import format_money
 from reseller.once import MAX_LENGTH, REFUSED, fresh_url, no_store, once_read, once_redirect
@@ -98,14 +97,6 @@ class FailForm(forms.Form):
 
 
 PLACE_FORM = "orders.staff_place"  # the place form's one-time tokens (reseller/once.py)
-
-
-def admin_look(form):
-    """Unfold styles its own ModelAdmin forms only: its look on this plain form's fields too."""
-    for field in form.fields.values():
-        classes = TEXTAREA_CLASSES if isinstance(field.widget, forms.Textarea) else INPUT_CLASSES
-        field.widget.attrs["class"] = " ".join(classes)
-    return form
 
 
 def staff_order_saved(key: str) -> Order | None:

@@ -14,9 +14,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
-from unfold.widgets import INPUT_CLASSES, TEXTAREA_CLASSES
 
-from reseller.admin_display import BAD, BUSY, GOOD, WAITING, badges, short_time
+from reseller.admin_display import BAD, BUSY, GOOD, WAITING, ReadOnly, admin_look, badges, short_time
 from reseller.csv_export import CsvExportMixin
 from reseller.money import format_money, format_money_exact
 from reseller.once import REFUSED, fresh_url, no_store, once_read, once_redirect
@@ -44,17 +43,6 @@ DEPOSIT_BADGES = badges(
 TRANSFER_BADGES = badges(BankTransfer.Status, credited=GOOD, waiting=BAD)
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class NotificationInline(ReadOnly, TabularInline):
     model = Notification
     fields = ["received_at", "event_type", "event_id", "outcome", "payload"]
@@ -71,14 +59,6 @@ class HistoryInline(ReadOnly, TabularInline):
 
 
 CREDIT_FORM = "payments.staff_credit"  # the credit form's one-time tokens (reseller/once.py)
-
-
-def admin_look(form):
-    """Unfold styles its own ModelAdmin forms only: its look on this plain form's fields too."""
-    for field in form.fields.values():
-        classes = TEXTAREA_CLASSES if isinstance(field.widget, forms.Textarea) else INPUT_CLASSES
-        field.widget.attrs["class"] = " ".join(classes)
-    return form
 
 
 def staff_credit_saved(key: str) -> LedgerEntry | None:
