@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Provider
-from orders.models import ACTIVE, FINAL, WATCHED, Order, Status
+from orders.models import FINAL, WATCHED, Order, Status
 from payments.models import BankTransfer
 
 from .figures import Reader
@@ -41,10 +41,6 @@ def stuck_orders(*, now: datetime | None = None, limit: int = 10) -> tuple[int, 
         stuck.select_related("user", "service", "provider").order_by("status_changed_at", "id")[:limit]
     )
     return stuck.count(), oldest
-
-
-def stuck_by_status(*, now: datetime | None = None) -> dict[str, int]:
-    return dict(_stuck(now).values_list("status").annotate(count=Count("id")).order_by())
 
 
 def open_orders_by_status() -> dict[str, int]:
@@ -89,12 +85,3 @@ def providers_watch(*, reader: Reader | None = None) -> list[ProviderWatch]:
             days_left = max(provider.balance / per_day, Decimal(0)).quantize(Decimal("0.1"), ROUND_FLOOR)
         watched.append(ProviderWatch(provider, per_day if per_day > 0 else None, days_left))
     return watched
-
-
-def oldest_overdue_check(*, now: datetime | None = None) -> timedelta | None:
-    """How late the most overdue status check of a placed order is; None when none is due."""
-    now = now or timezone.now()
-    due = Order.objects.filter(status__in=ACTIVE, next_check_at__lte=now).aggregate(
-        oldest=Min("next_check_at")
-    )
-    return None if due["oldest"] is None else now - due["oldest"]
