@@ -23,7 +23,7 @@ COPY --from=build /venv /venv
 COPY --chown=app:app . .
 # collectstatic needs settings that import without secrets: a throwaway key used only for this step.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R app:app /app/var /app/staticfiles
+    && mkdir -p /app/var/media && chown -R app:app /app/var /app/staticfiles
 USER app
 EXPOSE 8000
 # /healthz answers 503 until beat has ticked and the worker has finished a first polling sweep (ORDER_POLL_EVERY).

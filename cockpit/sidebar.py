@@ -4,6 +4,9 @@ those they may see, with the count of what needs a person beside it."""
 from django.templatetags.static import static
 from django.urls import reverse
 
+from affiliates.selectors import payouts_waiting_count
+from support.selectors import tickets_waiting_count
+
 from .models import Alert
 from .watch import orders_in_review, unmatched_transfers
 
@@ -47,6 +50,22 @@ PAGES = [
         ("Users", "group", "admin:accounts_user_changelist", "accounts.view_user", "", None, ""),
         ("API keys", "key", "admin:accounts_apikey_changelist", "accounts.view_apikey", "", None, ""),
     ]),
+    ("Support", [
+        ("Tickets", "support_agent", "admin:support_ticket_changelist", "support.view_ticket", "",
+         "tickets", "warning"),
+        ("Canned replies", "quickreply", "admin:support_cannedreply_changelist",
+         "support.view_cannedreply", "", None, ""),
+    ]),
+    ("Affiliates", [
+        ("Affiliates", "handshake", "admin:affiliates_affiliate_changelist", "affiliates.view_affiliate",
+         "", None, ""),
+        ("Payouts", "savings", "admin:affiliates_payout_changelist", "affiliates.view_payout", "",
+         "payouts", "warning"),
+        ("Commissions", "percent", "admin:affiliates_commission_changelist", "affiliates.view_commission",
+         "", None, ""),
+        ("Referrals", "person_add", "admin:affiliates_referral_changelist", "affiliates.view_referral", "",
+         None, ""),
+    ]),
 ]  # fmt: skip
 
 
@@ -59,6 +78,10 @@ def _counts(user) -> dict[str, int]:
         counts["transfers"] = unmatched_transfers()
     if user.has_perm("cockpit.view_alert"):
         counts["alerts"] = Alert.objects.filter(firing=True).count()
+    if user.has_perm("support.view_ticket"):
+        counts["tickets"] = tickets_waiting_count()  # Open or Customer reply: waiting for an answer
+    if user.has_perm("affiliates.view_payout"):
+        counts["payouts"] = payouts_waiting_count()  # requested, for staff to approve
     return counts
 
 

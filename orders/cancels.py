@@ -48,13 +48,14 @@ def _cancelable(order: Order) -> frozenset[str]:
     return SUBSCRIPTION_CANCELABLE if order.is_subscription else ORDER_CANCELABLE
 
 
-def orders_cancel(*, user, orders: list[Order]) -> dict[int, bool | OrderError]:
+def orders_cancel(*, user, orders: list[Order], by=None) -> dict[int, bool | OrderError]:
     """Asks the providers to cancel the customer's orders (at most 100 per call): per order, True when the
     provider accepted, else why not. Accepted orders are checked again at the next polling sweep.
 
     Each order is claimed first (its request time set where it is still unset), so two requests at once
     (a double click, the web and the API) ask the provider once; a claim is let go when the provider's
-    answer says nothing, so the customer may try again."""
+    answer says nothing, so the customer may try again. `by`: the staff member asking on the customer's
+    behalf (a support ticket), named in the history; the customer's rules hold all the same."""
     results: dict[int, bool | OrderError] = {}
     claimed = []
     for order in orders:
@@ -66,7 +67,7 @@ def orders_cancel(*, user, orders: list[Order]) -> dict[int, bool | OrderError]:
         else:
             claimed.append(order)
     for group in group_by(claimed, lambda order: order.provider_id):
-        results.update(_cancel_upstream(group))
+        results.update(_cancel_upstream(group, by=by))
     return results
 
 
@@ -77,7 +78,8 @@ def _claim(order: Order) -> bool:
     return unclaimed.update(cancel_requested_at=timezone.now()) == 1
 
 
-def _cancel_upstream(orders: list[Order]) -> dict[int, bool | OrderError]:
+def _cancel_upstream(orders: list[Order], *, by=None) -> dict[int, bool | OrderError]:
+    source = Source.OPERATOR if by is not None else Source.CUSTOMER
     by_upstream = {order.upstream_id: order for order in orders}
     try:
         answers = provider_client(provider=orders[0].provider).cancel(list(by_upstream))
@@ -100,9 +102,9 @@ def _cancel_upstream(orders: list[Order]) -> dict[int, bool | OrderError]:
             results[order.pk] = OrderError(REFUSED, code="cancel")
             reason = answer.message or "refused"
             Order.objects.filter(pk=order.pk).update(cancel_refusal=reason[:300], cancel_requested_at=None)
-            orders_note(orders=[order], note=f"{CANCEL_REFUSED_NOTE}: {reason}", source=Source.CUSTOMER)
+            orders_note(orders=[order], note=f"{CANCEL_REFUSED_NOTE}: {reason}", source=source, by=by)
     Order.objects.filter(pk__in=unanswered).update(cancel_requested_at=None)
     # Checked again at the next sweep: the refund comes when the provider says Canceled (or Partial).
     Order.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=timezone.now())
-    orders_note(orders=accepted, note=CANCEL_REQUESTED_NOTE, source=Source.CUSTOMER)
+    orders_note(orders=accepted, note=CANCEL_REQUESTED_NOTE, source=source, by=by)
     return results

@@ -4,7 +4,9 @@ Every status change (placement aside, which creates the row) goes through `order
 the move must be in the table of allowed moves (orders/models.py), it is a compare-and-swap from the status
 the row had when loaded, so of two workers making the same move one wins and the other learns it lost,
 and the winner writes one history row per move. A move into a final status refunds what the order is owed
-(orders/refunds.py), in the same transaction: a refund is never paid by the loser of a move.
+(orders/refunds.py), in the same transaction: a refund is never paid by the loser of a move; then it sends
+`orders_finished` (orders/signals.py), still in that transaction, which is how an affiliate's commission is
+earned once.
 
 Many moves go in one statement (a polling batch moves a thousand orders at once), one move is a list of one.
 Moves join the caller's transaction (no savepoint of their own, for speed): a caller that wants to carry on
@@ -35,6 +37,7 @@ from .models import (
     Status,
 )
 from .refunds import orders_refund, refund_owed
+from .signals import orders_finished
 
 
 class MoveNotAllowed(OrderError):
@@ -94,6 +97,9 @@ def orders_move(moves: Sequence[Move]) -> list[Move]:
         refunds = [(move.row, owed[move.row.pk]) for move in made if move.row.pk in owed]
         if refunds:
             orders_refund(refunds=refunds)
+        finished = [move.row for move in made if move.to in FINAL]
+        if finished:
+            orders_finished.send(sender=Order, orders=finished)
     return made
 
 
@@ -114,10 +120,10 @@ def order_created(*, order: Order) -> None:
     OrderEvent.objects.create(order=order, new_status=order.status, source=Source.PLACEMENT)
 
 
-def refills_created(*, refills: Sequence[Refill], by=None) -> None:
-    """The first row of each new refill's history: the customer asked for it."""
+def refills_created(*, refills: Sequence[Refill], by=None, source: str = Source.CUSTOMER) -> None:
+    """The first row of each new refill's history: who asked for it (the customer, or staff for them)."""
     RefillEvent.objects.bulk_create(
-        RefillEvent(refill=refill, new_status=refill.status, source=Source.CUSTOMER, created_by=by)
+        RefillEvent(refill=refill, new_status=refill.status, source=source, created_by=by)
         for refill in refills
     )
 

@@ -61,16 +61,18 @@ def refill_problem(*, order: Order, now=None) -> str | None:
     return None
 
 
-def refill_request(*, user, order: Order) -> Refill:
-    """Creates a refill of the customer's order and queues its submission. Raises OrderError."""
-    result = refill_request_many(user=user, orders=[order])[order.pk]
+def refill_request(*, user, order: Order, by=None) -> Refill:
+    """Creates a refill of the customer's order and queues its submission. Raises OrderError. `by`: the
+    staff member asking for it on the customer's behalf (a support ticket), named in its history."""
+    result = refill_request_many(user=user, orders=[order], by=by)[order.pk]
     if isinstance(result, OrderError):
         raise result
     return result
 
 
-def refill_request_many(*, user, orders: list[Order]) -> dict[int, Refill | OrderError]:
-    """Refills each eligible order (one submission task for all of them); per order, the refill or why not."""
+def refill_request_many(*, user, orders: list[Order], by=None) -> dict[int, Refill | OrderError]:
+    """Refills each eligible order (one submission task for all of them); per order, the refill or why not.
+    The customer's own rules hold when staff ask (`by`); the history then names them."""
     results: dict[int, Refill | OrderError] = {}
     for order in orders:
         problem = protocol.INCORRECT_ORDER_ID if order.user_id != user.pk else refill_problem(order=order)
@@ -84,7 +86,8 @@ def refill_request_many(*, user, orders: list[Order]) -> dict[int, Refill | Orde
             results[order.pk] = OrderError(ALREADY_OPEN, code="refill")
     created = [refill for refill in results.values() if isinstance(refill, Refill)]
     if created:
-        refills_created(refills=created, by=user)
+        source = Source.OPERATOR if by is not None else Source.CUSTOMER
+        refills_created(refills=created, by=by or user, source=source)
         refills_submission_enqueue(refill_ids=[refill.pk for refill in created])
     return results
 

@@ -102,9 +102,10 @@ def deposit_detail(request, public_id):
 @require_GET
 def deposits(request):
     paginator = Paginator(deposit_list(user=request.user), settings.DEPOSITS_PAGE_SIZE)
-    return render(
-        request, "payments/deposit_list.html", {"page": paginator.get_page(request.GET.get("page"))}
-    )
+    template = "payments/deposit_list.html"
+    if request.htmx and not request.htmx.boosted:  # a page of the table, swapped in place
+        template += "#deposit-table"
+    return render(request, template, {"page": paginator.get_page(request.GET.get("page"))})
 
 
 @login_required

@@ -1,9 +1,10 @@
 """Money: the one place where amounts are rounded, and how they are shown.
 
 Amounts are stored with 5 decimal places, as the provider protocol's charges are. `quantize_amount` is the
-only rounding of what is stored: half away from zero (ROUND_HALF_UP) by default; an order's charge rounds up
-and a partial refund rounds down (catalog/pricing.py passes those rules in), so that rounding never loses the
-panel money and never refunds more than was undelivered.
+only rounding of what is stored: half away from zero (ROUND_HALF_UP) by default; an order's charge rounds up,
+a partial refund and an affiliate's commission round down (catalog/pricing.py and affiliates/commissions.py
+pass those rules in), so that rounding never loses the panel money, never refunds more than was undelivered
+and never pays a commission above its exact share.
 
 Display goes through Babel in the active Django language: the panel currency's symbol, that language's
 separators, symbol placement and minus sign (`$1,234.56` and `-$1.50` in English, `1.234,56 US$` in
@@ -49,11 +50,12 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
 
 def quantize_amount(value: Decimal | int | str, rounding: str = ROUND_HALF_UP) -> Decimal:
     """The stored form of an amount: a finite Decimal with exactly 5 places. Floats are refused, since
-    they cannot say 0.1 exactly.
+        they cannot say 0.1 exactly.
 
-    Rounding is half away from zero unless the caller's rule says otherwise: an order's charge rounds up
-    (ROUND_CEILING, never undercharging), a partial refund rounds down (ROUND_FLOOR, never refunding more
-    than the undelivered share). Those are the only other two, both in catalog/pricing.py."""
+        Rounding is half away from zero unless the caller's rule says otherwise: an order's charge rounds up
+        (ROUND_CEILING, never undercharging), a partial refund rounds down (ROUND_FLOOR, never refunding more
+        than the undelivered share), and so does a commission (never above its exact share). Those are the
+    only others: catalog/pricing.py and affiliates/commissions.py."""
     amount = _to_decimal(value)
     if abs(amount) >= MAX_ABS_AMOUNT:
         raise ValueError(f"{value} is too large an amount.")

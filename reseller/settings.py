@@ -41,6 +41,20 @@ def seconds(name, default, *, minimum=1):
     return int(raw)
 
 
+def percent(name, default):
+    """A percentage from the environment: 0 to 100, at most two decimals (what a per-affiliate override
+    stores); anything else stops start-up with an error naming the variable."""
+    raw = env.str(name, default="").strip() or default
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= 100 or value != round(value, 2):
+        what = "a percentage from 0 to 100, two decimals at most"
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.")
+    return value
+
+
 def beat_expires(every):
     """A periodic task expires a little before the next one is sent (55 s for 60 s, 110 s for 120 s), so a
     backlog never runs a pile of identical sweeps."""
@@ -83,6 +97,8 @@ INSTALLED_APPS = [
     "reseller.api",
     "payments",
     "cockpit",
+    "support",
+    "affiliates",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "reseller.accounts.middleware.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Refuses a support post larger than its images may be, from its Content-Length, before it is read.
+    "support.middleware.UploadLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -119,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reseller.context_processors.panel",
                 "reseller.wallet.context_processors.balance",
+                "support.context_processors.unread",
             ],
         },
     }
@@ -353,6 +372,24 @@ SEPAY_SIMULATOR_URL = env.str("SEPAY_SIMULATOR_URL", default="").rstrip("/")
 DEPOSIT_EXPIRE_AFTER = seconds("DEPOSIT_EXPIRE_AFTER", 24 * 3600)
 PAYMENTS_TIMEOUT = env.float("PAYMENTS_TIMEOUT", default=15.0)  # seconds, for calls to a gateway
 DEPOSITS_PAGE_SIZE = env.int("DEPOSITS_PAGE_SIZE", default=25)
+
+# Uploaded files (ticket attachments): through Django's storage API, never served from MEDIA_URL; the support
+# app's view checks who asks. In production point STORAGES["default"] at S3 or a volume.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Support tickets (support/): flood limits, attachments, and whether staff get an email per customer message.
+SUPPORT_MAX_OPEN_TICKETS = env.int("SUPPORT_MAX_OPEN_TICKETS", default=5)  # not closed, per customer
+SUPPORT_MESSAGES_PER_MINUTE = env.int("SUPPORT_MESSAGES_PER_MINUTE", default=5)  # per customer, all tickets
+SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+SUPPORT_ATTACHMENTS_PER_MESSAGE = env.int("SUPPORT_ATTACHMENTS_PER_MESSAGE", default=3)
+SUPPORT_EMAIL_STAFF = env.bool("SUPPORT_EMAIL_STAFF", default=True)
+SUPPORT_PAGE_SIZE = env.int("SUPPORT_PAGE_SIZE", default=25)
+
+# Affiliates (affiliates/): the commission on referred customers' net charges, the referral cookie, payouts.
+AFFILIATE_COMMISSION_PERCENT = percent("AFFILIATE_COMMISSION_PERCENT", "5")
+AFFILIATE_COOKIE_DAYS = env.int("AFFILIATE_COOKIE_DAYS", default=30)
+AFFILIATE_PAYOUT_MINIMUM = Decimal(env.str("AFFILIATE_PAYOUT_MINIMUM", default="10"))  # panel currency
+AFFILIATE_PAYOUT_APPROVAL = env.bool("AFFILIATE_PAYOUT_APPROVAL", default=False)  # staff approve each payout
 
 # Upstream providers (catalog/upstream.py)
 # A provider's balance is low (dashboard, alert) below its own threshold, or when it lasts fewer days than

@@ -23,5 +23,7 @@ urlpatterns = [
     path("api/", include("reseller.api.urls")),  # /api/ (docs) and /api/v2 (the endpoint)
     path("", include("reseller.wallet.urls")),
     path("", include("payments.urls")),  # /funds/, /transactions/, /payments/<gateway>/webhook/
+    path("support/", include("support.urls")),
+    path("", include("affiliates.urls")),  # /affiliates/ and the referral links /r/<code>
     path("admin/", admin.site.urls),
 ]

@@ -318,3 +318,26 @@ def test_a_memo_prefix_banks_could_mangle_stops_start_up(run, prefix):
     result = run("import django; django.setup()", BANK_MEMO_PREFIX=prefix)
     assert result.returncode != 0
     assert "BANK_MEMO_PREFIX must be up to 10 letters" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["150", "-1", "5.555", "abc", "NaN", "Infinity"])
+def test_a_commission_percent_outside_0_to_100_or_finer_than_a_hundredth_stops_start_up(run, value):
+    """It is earned inside the move that finishes an order: a bad percent must stop start-up, not orders."""
+    result = run("import reseller.settings", AFFILIATE_COMMISSION_PERCENT=value)
+
+    assert result.returncode != 0
+    assert (
+        "AFFILIATE_COMMISSION_PERCENT must be a percentage from 0 to 100, two decimals at most, "
+        f"not {value!r}."
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", "5"), ("7.5", "7.5"), ("0", "0"), ("100", "100")])
+def test_a_commission_percent_follows_the_environment(run, value, expected):
+    result = run(
+        "from reseller import settings; print(settings.AFFILIATE_COMMISSION_PERCENT)",
+        AFFILIATE_COMMISSION_PERCENT=value,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

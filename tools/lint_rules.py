@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("reseller", "catalog", "orders", "payments", "cockpit")
-STATUS_WRITERS = {"orders/moves.py", "payments/moves.py"}
+APPS = ("reseller", "catalog", "orders", "payments", "cockpit", "support", "affiliates")
+STATUS_WRITERS = {"orders/moves.py", "payments/moves.py", "support/moves.py", "affiliates/payouts.py"}
 # The provider's and the gateways' side: their statuses are not our state machines.
 NOT_OURS = {"catalog/simulator.py", "payments/fakes.py"}
-HISTORY_MODELS = {"OrderEvent", "RefillEvent", "DepositHistory"}
-HISTORY_WRITERS = {"orders/moves.py", "payments/moves.py"}
+HISTORY_MODELS = {"OrderEvent", "RefillEvent", "DepositHistory", "TicketEvent", "PayoutEvent"}
+HISTORY_WRITERS = {"orders/moves.py", "payments/moves.py", "support/moves.py", "affiliates/payouts.py"}
 REFUNDERS = {"orders/refunds.py"}
 REFUNDER_PACKAGES = ("reseller/wallet/",)
 # They name refunds without asking for one: the dashboard's figures sum them, and its benchmark writes

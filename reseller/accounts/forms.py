@@ -36,7 +36,10 @@ class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), required=False)
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
     email_notifications = forms.BooleanField(
-        label=_("Email me when an order is refunded, a refill completes or funds are credited"),
+        label=_(
+            "Email me when an order is refunded, a refill completes, funds are credited "
+            "or support answers my ticket"
+        ),
         required=False,
     )
 

@@ -52,7 +52,10 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("email notifications"),
         default=True,
-        help_text=_("Email me when an order is refunded, a refill completes or funds are credited."),
+        help_text=_(
+            "Email me when an order is refunded, a refill completes, funds are credited "
+            "or support answers my ticket."
+        ),
     )
 
     class Meta(AbstractUser.Meta):

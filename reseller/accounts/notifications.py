@@ -28,7 +28,8 @@ SEND_STAFF_EMAIL = "accounts.send_staff_email"
 ORDER_REFUNDED = "order_refunded"  # order_id, order_public_id, amount, status, balance
 REFILL_COMPLETED = "refill_completed"  # order_id, order_public_id, refill_id
 FUNDS_CREDITED = "funds_credited"  # amount, balance, note
-KINDS = frozenset({ORDER_REFUNDED, REFILL_COMPLETED, FUNDS_CREDITED})
+TICKET_REPLIED = "ticket_replied"  # ticket_id, excerpt (of the staff reply)
+KINDS = frozenset({ORDER_REFUNDED, REFILL_COMPLETED, FUNDS_CREDITED, TICKET_REPLIED})
 
 
 def customer_notify(*, user_id: int, kind: str, context: dict) -> None:

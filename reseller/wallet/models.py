@@ -45,6 +45,8 @@ class LedgerEntry(models.Model):
         BONUS = "bonus", _("Deposit bonus")
         # A payment taken back by the gateway (refund, dispute), or given back when a dispute is won.
         REVERSAL = "reversal", _("Payment reversal")
+        # Affiliate earnings moved to the balance (affiliates/payouts.py): one row per payout.
+        COMMISSION = "commission", _("Affiliate commission")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # PROTECT: a customer with money history is deactivated, never deleted with it.
@@ -99,6 +101,7 @@ class LedgerEntry(models.Model):
                     | Q(kind="adjustment")
                     | Q(kind="bonus", amount__gt=0, deposit_id__isnull=False)
                     | Q(kind="reversal", deposit_id__isnull=False)
+                    | Q(kind="commission", amount__gt=0)
                 ),
                 name="ledger_sign_matches_kind",
             ),

@@ -71,7 +71,7 @@ def _check_movement(*, amount: Decimal, kind: str, order_id: int | None, deposit
         raise InvalidMovement(f"Unknown kind of movement: {kind!r}.")
     if amount == 0:
         raise InvalidMovement("The amount must not be zero.")
-    if kind in (Kind.DEPOSIT, Kind.REFUND, Kind.BONUS) and amount < 0:
+    if kind in (Kind.DEPOSIT, Kind.REFUND, Kind.BONUS, Kind.COMMISSION) and amount < 0:
         raise InvalidMovement(f"A {Kind(kind).label.lower()} must be a positive amount.")
     if kind == Kind.CHARGE and amount > 0:
         raise InvalidMovement("An order charge must be a negative amount.")

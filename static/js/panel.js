@@ -48,6 +48,27 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
   });
+  // A "Copy" button: `data-copy` names the field (a CSS selector) whose value it copies, and for a moment
+  // it reads `data-copied-label`. The field is selected too, so copying by hand works where the clipboard
+  // API is refused.
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = button.dataset.copiedLabel || label;
+    setTimeout(function () { button.textContent = label; }, 2000);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    var field = button && document.querySelector(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { copied(button); }, function () {
+        if (document.execCommand("copy")) copied(button);
+      });
+    } else if (document.execCommand("copy")) {
+      copied(button);
+    }
+  });
   // An htmx answer with `HX-Trigger: {"toast": {"level": "success", "text": "..."}}` shows a toast.
   document.addEventListener("toast", function (event) { toast(event.detail.level, event.detail.text); });
 })();

@@ -46,3 +46,14 @@ def test_in_a_currency_without_minor_units_the_demo_gets_a_usable_amount(setting
     seed()
 
     assert wallet_balance(user=django_user_model.objects.get(username="demo")) == Decimal("1000000")
+
+
+def test_staff_start_with_canned_replies_once_however_often_the_seed_runs():
+    from support.models import CannedReply
+
+    seed()
+    seed()
+
+    titles = list(CannedReply.objects.values_list("title", flat=True))
+    assert "Refill requested" in titles
+    assert len(titles) == len(set(titles)) >= 3

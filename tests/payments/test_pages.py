@@ -328,6 +328,19 @@ def test_the_deposits_page_lists_all_of_the_customers_deposits(alice_client, ali
     assert str(deposits[0].public_id) in second and str(deposits[2].public_id) not in second
 
 
+def test_a_deposits_page_asked_for_by_htmx_is_the_table_alone(alice_client, alice, settings):
+    """The pagination links swap #deposit-table in place: the answer is that table, not a whole page in it."""
+    settings.DEPOSITS_PAGE_SIZE = 2
+    deposits = [deposit_for(alice, Method.STRIPE, str(n)) for n in (41, 42, 43)]
+
+    second = alice_client.get(
+        "/funds/deposits/", {"page": 2}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert second.lstrip().startswith('<div id="deposit-table">')
+    assert "<html" not in second and str(deposits[0].public_id) in second
+
+
 def test_the_add_funds_page_links_the_deposits_waiting_for_payment(alice_client, alice, configured):
     pending = deposit_for(alice, Method.STRIPE, "33")
     paid = paid_deposit_for(alice, Method.STRIPE, "34")

@@ -9,10 +9,22 @@ from orders.stats import service_completion_refresh
 from payments.manual import deposit_manual
 from payments.models import ExchangeRate
 from reseller.wallet.models import LedgerEntry
+from support.models import CannedReply
 
 # What 1 VND is worth in the demo's panel currency, so VietQR and bank transfers can be tried (an operator
 # sets the real one in admin).
 DEMO_VND_RATES = {"USD": Decimal("0.00004"), "EUR": Decimal("0.000037")}
+
+# The canned replies a new panel starts with; staff edit them in admin (Support > Canned replies).
+DEMO_CANNED_REPLIES = {
+    "Refill requested": "We have asked the provider to refill your order. Refills usually start within "
+    "24 hours; the order page shows its progress.",
+    "Speed-up asked": "We have asked the provider to speed up your order. Delivery speed depends on the "
+    "service; we will write here if anything changes.",
+    "Payment received": "Your payment has been received and credited to your balance. Thank you!",
+    "Cancel requested": "We have asked the provider to cancel your order. What was not delivered is "
+    "refunded to your balance as soon as the provider confirms.",
+}
 
 
 def demo_deposit() -> Decimal:
@@ -23,7 +35,8 @@ def demo_deposit() -> Decimal:
 class Command(BaseCommand):
     help = (
         "Creates the demo data idempotently: an admin, a demo customer with a funded balance, "
-        "the simulator as a provider and a VND exchange rate for the demo's VietQR and bank transfers."
+        "the simulator as a provider, a VND exchange rate for the demo's VietQR and bank transfers, and "
+        "canned replies for support tickets."
     )
 
     def add_arguments(self, parser):
@@ -60,6 +73,8 @@ class Command(BaseCommand):
                 "is_active": True,
             },
         )
+        for title, body in DEMO_CANNED_REPLIES.items():
+            CannedReply.objects.get_or_create(title=title, defaults={"body": body})
         service_completion_refresh()  # the catalog's average times, from any completed demo orders
         self.stdout.write(
             f"Demo data ready: users 'admin' (staff) and 'demo' (customer); provider '{provider.name}' "
