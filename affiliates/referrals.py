@@ -3,22 +3,27 @@ the cookie is attributed to the code's affiliate once (`Referral.referred` is on
 customer themself."""
 
 import logging
+import re
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from reseller.accounts.models import User
 
-from .models import CODE_LENGTH, Affiliate, Referral
+from .models import CODE_ALPHABET, CODE_LENGTH, Affiliate, Referral
 
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "affiliate"
 
 
+CODE_PATTERN = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+
+
 def _clean(code: str | None) -> str:
+    """The code as stored, or "" for anything that cannot be one (never sent to the database)."""
     code = (code or "").strip().lower()
-    return code if 0 < len(code) <= 2 * CODE_LENGTH else ""
+    return code if CODE_PATTERN.fullmatch(code) else ""
 
 
 def affiliate_by_code(code: str | None) -> Affiliate | None:

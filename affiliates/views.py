@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from reseller.money import format_money
 
@@ -14,7 +14,7 @@ from .referrals import COOKIE_NAME, referral_visit
 from .selectors import affiliate_figures
 
 
-@require_GET
+@require_safe  # GET, and HEAD for link checkers and previews
 def referral_link(request, code):
     """`/r/<code>`: counts the visit, leaves the cookie and sends a visitor on to sign up. An unknown code
     goes home, without a cookie."""

@@ -50,11 +50,11 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
 
 def quantize_amount(value: Decimal | int | str, rounding: str = ROUND_HALF_UP) -> Decimal:
     """The stored form of an amount: a finite Decimal with exactly 5 places. Floats are refused, since
-        they cannot say 0.1 exactly.
+    they cannot say 0.1 exactly.
 
-        Rounding is half away from zero unless the caller's rule says otherwise: an order's charge rounds up
-        (ROUND_CEILING, never undercharging), a partial refund rounds down (ROUND_FLOOR, never refunding more
-        than the undelivered share), and so does a commission (never above its exact share). Those are the
+    Rounding is half away from zero unless the caller's rule says otherwise: an order's charge rounds up
+    (ROUND_CEILING, never undercharging), a partial refund rounds down (ROUND_FLOOR, never refunding more
+    than the undelivered share), and so does a commission (never above its exact share). Those are the
     only others: catalog/pricing.py and affiliates/commissions.py."""
     amount = _to_decimal(value)
     if abs(amount) >= MAX_ABS_AMOUNT:

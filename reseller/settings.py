@@ -41,16 +41,26 @@ def seconds(name, default, *, minimum=1):
     return int(raw)
 
 
-def percent(name, default):
-    """A percentage from the environment: 0 to 100, at most two decimals (what a per-affiliate override
-    stores); anything else stops start-up with an error naming the variable."""
+def days(name, default):
+    """A number of days from the environment: a positive whole number; empty means the default."""
+    raw = env.str(name, default="").strip() or str(default)
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise ImproperlyConfigured(f"{name} must be a positive whole number of days, not {raw!r}.")
+    return int(raw)
+
+
+def decimal_value(
+    name, default, *, most=None, places=5, what="an amount of 0 or more, five decimals at most"
+):
+    """A Decimal from the environment, 0 or more (at most `most`), with no more than `places` decimals;
+    anything else stops start-up with an error naming the variable."""
     raw = env.str(name, default="").strip() or default
     try:
         value = Decimal(raw)
     except ArithmeticError:
         value = None
-    if value is None or not value.is_finite() or not 0 <= value <= 100 or value != round(value, 2):
-        what = "a percentage from 0 to 100, two decimals at most"
+    fits = value is not None and value.is_finite() and value >= 0 and (most is None or value <= most)
+    if not fits or value != round(value, places):
         raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.")
     return value
 
@@ -386,9 +396,15 @@ SUPPORT_EMAIL_STAFF = env.bool("SUPPORT_EMAIL_STAFF", default=True)
 SUPPORT_PAGE_SIZE = env.int("SUPPORT_PAGE_SIZE", default=25)
 
 # Affiliates (affiliates/): the commission on referred customers' net charges, the referral cookie, payouts.
-AFFILIATE_COMMISSION_PERCENT = percent("AFFILIATE_COMMISSION_PERCENT", "5")
-AFFILIATE_COOKIE_DAYS = env.int("AFFILIATE_COOKIE_DAYS", default=30)
-AFFILIATE_PAYOUT_MINIMUM = Decimal(env.str("AFFILIATE_PAYOUT_MINIMUM", default="10"))  # panel currency
+AFFILIATE_COMMISSION_PERCENT = decimal_value(
+    "AFFILIATE_COMMISSION_PERCENT",
+    "5",
+    most=100,
+    places=2,
+    what="a percentage from 0 to 100, two decimals at most",
+)
+AFFILIATE_COOKIE_DAYS = days("AFFILIATE_COOKIE_DAYS", 30)
+AFFILIATE_PAYOUT_MINIMUM = decimal_value("AFFILIATE_PAYOUT_MINIMUM", "10")  # panel currency
 AFFILIATE_PAYOUT_APPROVAL = env.bool("AFFILIATE_PAYOUT_APPROVAL", default=False)  # staff approve each payout
 
 # Upstream providers (catalog/upstream.py)

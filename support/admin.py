@@ -3,6 +3,7 @@ orders and one-click Refill / Cancel / Poll now on them, and a reply form with c
 replies themselves. Every customer text is escaped (templates with autoescape, format_html)."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -166,11 +167,12 @@ class TicketAdmin(ModelAdmin):
             data = form.cleaned_data
             body = canned_reply_body(body=data["body"], canned_id=data["canned"] and data["canned"].pk)
             try:
-                ticket_reply(
-                    ticket=ticket, author=request.user, body=body, files=data["images"], by_staff=True
-                )
-                if data["close_after"]:
-                    ticket_close(ticket=ticket, by=request.user, by_staff=True)
+                with transaction.atomic():  # the ticket stays locked from the reply to the close
+                    ticket_reply(
+                        ticket=ticket, author=request.user, body=body, files=data["images"], by_staff=True
+                    )
+                    if data["close_after"]:
+                        ticket_close(ticket=ticket, by=request.user, by_staff=True)
             except SupportError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             else:

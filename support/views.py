@@ -42,8 +42,9 @@ def ticket_list(request):
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
     initial = {"orders": request.GET.get("orders", "")[:200]}  # the order page's link
-    form = TicketForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = TicketForm(request.POST if posted else None, request.FILES if posted else None, initial=initial)
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
             ticket = ticket_open(

@@ -341,3 +341,21 @@ def test_a_commission_percent_follows_the_environment(run, value, expected):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "what"),
+    [
+        ("AFFILIATE_PAYOUT_MINIMUM", "abc", "an amount of 0 or more, five decimals at most"),
+        ("AFFILIATE_PAYOUT_MINIMUM", "NaN", "an amount of 0 or more, five decimals at most"),
+        ("AFFILIATE_PAYOUT_MINIMUM", "-10", "an amount of 0 or more, five decimals at most"),
+        ("AFFILIATE_COOKIE_DAYS", "-1", "a positive whole number of days"),
+        ("AFFILIATE_COOKIE_DAYS", "0", "a positive whole number of days"),
+        ("AFFILIATE_COOKIE_DAYS", "30d", "a positive whole number of days"),
+    ],
+)
+def test_a_bad_payout_minimum_or_cookie_lifetime_stops_start_up(run, name, value, what):
+    result = run("import reseller.settings", **{name: value})
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} must be {what}, not {value!r}." in result.stderr

@@ -207,8 +207,8 @@ def test_the_admin_lists_each_affiliates_sign_ups_and_earnings(alice, bob, staff
     at = page.index(">alice<")
     row = page[page.rindex("<tr", 0, at) : page.index("</tr>", at)]
     cells = re.sub(r"<[^>]+>", " ", row).split()
-    assert cells[:2] == ["alice", affiliate_code(alice)]
-    assert "1" in cells and "$25.00" in cells  # one sign-up, 25 earned
+    # user, code, (the override: an input), visits, sign-ups, earned
+    assert cells[:5] == ["alice", affiliate_code(alice), "0", "1", "$25.00"]
 
 
 def test_saving_an_affiliates_percent_in_admin_keeps_visits_counted_meanwhile(alice, affiliate, staff_client):
@@ -223,3 +223,20 @@ def test_saving_an_affiliates_percent_in_admin_keeps_visits_counted_meanwhile(al
     assert response.status_code == 302
     affiliate.refresh_from_db()
     assert affiliate.commission_percent == Decimal("12.5") and affiliate.visits == 7
+
+
+def test_a_payout_reads_as_affiliate_earnings_on_the_transactions_pages_in_each_language(
+    alice, alice_client, bob
+):
+    earn(bob, "400")
+    payout_request(user=alice)
+    entry = commission_rows(alice).get()
+
+    english = alice_client.get("/transactions/").content.decode()
+    alice_client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
+    vietnamese = alice_client.get("/transactions/").content.decode()
+    detail = alice_client.get(f"/transactions/{entry.public_id}/").content.decode()
+
+    assert "Affiliate earnings" in english
+    assert "Thu nhập giới thiệu" in vietnamese and "Thu nhập giới thiệu" in detail
+    assert "Affiliate earnings" not in vietnamese + detail

@@ -54,11 +54,13 @@ def test_the_affiliates_own_visit_counts_nothing_and_leaves_no_cookie(affiliate,
 
 
 def test_a_customer_already_signed_up_counts_no_visit(affiliate, charlie_client):
-    """No sign-up can follow a logged-in customer's visit: counting it would only lower the conversion."""
+    """No sign-up can follow a logged-in customer's visit: counting it would only lower the conversion.
+    The cookie is still left, for a sign-up from that browser after logging out."""
     response = charlie_client.get(f"/r/{affiliate.code}")
 
     assert response.status_code == 302 and response["Location"] == "/"
     assert reload(affiliate).visits == 0
+    assert response.cookies[COOKIE_NAME].value == affiliate.code
 
 
 @pytest.mark.parametrize("code", ["nosuchcd", "x" * 200, "%20"])
@@ -88,6 +90,29 @@ def test_a_sign_up_through_the_link_is_attributed_to_the_affiliate(affiliate):
     assert response.status_code == 302, response.content[:500]
     referral = Referral.objects.get()
     assert (referral.affiliate, referral.referred.username) == (affiliate, "dora")
+
+
+@pytest.mark.parametrize("code", ["%00", "a%00b", "\u00e9" * 8])
+def test_a_code_that_cannot_be_one_is_never_looked_up(affiliate, code, django_assert_num_queries):
+    """A NUL byte would make PostgreSQL refuse the query: such a code goes home before any."""
+    with django_assert_num_queries(0):
+        response = Client().get(f"/r/{code}")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_a_link_checker_asking_head_follows_the_redirect(affiliate):
+    assert Client().head(f"/r/{affiliate.code}").status_code == 302
+
+
+def test_a_broken_referral_cookie_never_fails_the_sign_up(affiliate):
+    client = Client()
+    client.cookies[COOKIE_NAME] = "ab\x00c"
+
+    response = sign_up(client, "dora")
+
+    assert response.status_code == 302
+    assert not Referral.objects.exists()
 
 
 def test_a_sign_up_without_the_cookie_is_nobodys(affiliate):

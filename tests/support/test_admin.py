@@ -171,3 +171,21 @@ def test_the_thread_shows_the_history(alice, staff, staff_client, ticket):
 def test_a_mistyped_ticket_address_is_not_found(staff_client):
     assert staff_client.get("/admin/support/ticket/abc/change/").status_code == 404
     assert staff_client.get("/admin/support/ticket/999999/change/").status_code == 404
+
+
+def test_a_reply_whose_close_fails_is_not_sent_either(staff_client, ticket, monkeypatch):
+    """Reply and close go together: a reply kept while the page says it failed would be sent twice."""
+    from support import admin as support_admin
+    from support.errors import SupportError
+
+    def closed_meanwhile(**kwargs):
+        raise SupportError("This ticket is already closed.")
+
+    monkeypatch.setattr(support_admin, "ticket_close", closed_meanwhile)
+    url = reverse("admin:support_ticket_reply", args=[ticket.pk])
+
+    response = staff_client.post(url, {"body": "Done.", "close_after": "on"})
+
+    assert response.status_code == 422
+    assert "This ticket is already closed." in response.content.decode()
+    assert ticket.messages.count() == 1 and reload(ticket).status == S.OPEN

@@ -68,6 +68,14 @@ def test_an_empty_message_is_refused(alice_client):
     assert not Ticket.objects.exists()
 
 
+def test_a_post_with_no_fields_at_all_is_refused_with_the_forms_errors(alice_client):
+    response = alice_client.post(reverse("support:new"), {})
+
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
 def test_a_thread_goes_both_ways_and_its_status_follows(alice, alice_client, staff, ticket):
     assert ticket.status == S.OPEN
     ticket_reply(ticket=ticket, author=staff, body="Checking it now.", by_staff=True)
