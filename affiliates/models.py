@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reseller.money import money_field
+
 # No 0/o, 1/l/i: a code read aloud or typed from a screenshot is the code.
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 8
@@ -23,10 +25,6 @@ CODE_LENGTH = 8
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _money_field(**kwargs):
-    return models.DecimalField(max_digits=20, decimal_places=5, **kwargs)
 
 
 def _percent_field(**kwargs):
@@ -112,7 +110,7 @@ class Payout(models.Model):
     """Earnings claimed at once (every available commission), paid to the balance by one ledger row."""
 
     affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="payouts")
-    amount = _money_field()
+    amount = money_field()
     status = models.CharField(max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -160,9 +158,9 @@ class Commission(models.Model):
     affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="commissions")
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="commission")
     referred = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    base = _money_field(help_text="The order's net charge: its charge less its refund.")
+    base = money_field(help_text="The order's net charge: its charge less its refund.")
     percent = _percent_field()
-    amount = _money_field()
+    amount = money_field()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The payout that claimed it; null while it is available.
     payout = models.ForeignKey(

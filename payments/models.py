@@ -14,11 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reseller.money import format_money
-
-
-def _money_field(**kwargs):
-    return models.DecimalField(max_digits=20, decimal_places=5, **kwargs)
+from reseller.money import format_money, money_field
 
 
 class Method(models.TextChoices):
@@ -49,17 +45,17 @@ class Deposit(models.Model):
     method = models.CharField(max_length=16, choices=Method.choices)
     status = models.CharField(max_length=16, choices=DepositStatus.choices, default=DepositStatus.PENDING)
     currency = models.CharField(max_length=3)
-    amount = _money_field(help_text="What the customer pays, in the deposit's currency.")
-    amount_paid = _money_field(null=True, blank=True, help_text="What the gateway says was paid.")
+    amount = money_field(help_text="What the customer pays, in the deposit's currency.")
+    amount_paid = money_field(null=True, blank=True, help_text="What the gateway says was paid.")
     rate = models.DecimalField(
         max_digits=24, decimal_places=12, default=Decimal(1), help_text="Panel currency per unit paid."
     )
-    fee = _money_field(default=Decimal(0))
-    credited = _money_field(default=Decimal(0), help_text="Put on the balance, in the panel currency.")
-    bonus = _money_field(default=Decimal(0))
-    reversed = _money_field(default=Decimal(0), help_text="Taken back or owed after refunds and disputes.")
-    gateway_refunded = _money_field(default=Decimal(0))
-    gateway_disputed = _money_field(default=Decimal(0))
+    fee = money_field(default=Decimal(0))
+    credited = money_field(default=Decimal(0), help_text="Put on the balance, in the panel currency.")
+    bonus = money_field(default=Decimal(0))
+    reversed = money_field(default=Decimal(0), help_text="Taken back or owed after refunds and disputes.")
+    gateway_refunded = money_field(default=Decimal(0))
+    gateway_disputed = money_field(default=Decimal(0))
     # The gateway's word on a dispute ("needs_response", "won", "lost"...): once closed, older events of it
     # that arrive late change nothing.
     gateway_dispute_status = models.CharField(max_length=32, blank=True)
@@ -167,7 +163,7 @@ class BankTransfer(models.Model):
         IGNORED = "ignored", _("Ignored")
 
     sepay_id = models.BigIntegerField(unique=True)
-    amount = _money_field(help_text="In VND.")
+    amount = money_field(help_text="In VND.")
     content = models.TextField(blank=True)
     account_number = models.CharField(max_length=64, blank=True)
     reference_code = models.CharField(max_length=255, blank=True)
@@ -196,10 +192,10 @@ class PaymentMethod(models.Model):
     method = models.CharField(max_length=16, choices=Method.choices, unique=True)
     enabled = models.BooleanField(default=True)
     display_name = models.CharField(max_length=100, blank=True, help_text="Empty: the method's own name.")
-    min_amount = _money_field(null=True, blank=True, help_text="In the method's currency. Empty: no bound.")
-    max_amount = _money_field(null=True, blank=True, help_text="In the method's currency. Empty: no bound.")
+    min_amount = money_field(null=True, blank=True, help_text="In the method's currency. Empty: no bound.")
+    max_amount = money_field(null=True, blank=True, help_text="In the method's currency. Empty: no bound.")
     fee_percent = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
-    fee_fixed = _money_field(default=Decimal(0), help_text="In the panel currency, per deposit.")
+    fee_fixed = money_field(default=Decimal(0), help_text="In the panel currency, per deposit.")
     instructions = models.TextField(blank=True, help_text="Markdown shown with the method.")
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -224,7 +220,7 @@ class PaymentMethod(models.Model):
 class BonusTier(models.Model):
     """+percent on deposits of at least min_amount (panel currency, after fees). None by default."""
 
-    min_amount = _money_field(unique=True)
+    min_amount = money_field(unique=True)
     percent = models.DecimalField(max_digits=6, decimal_places=3)
 
     class Meta:

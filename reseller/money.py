@@ -26,6 +26,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
 from django.conf import settings
+from django.db import models
 from django.utils.translation import get_language, to_locale
 
 STORED_PLACES = 5
@@ -46,6 +47,11 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not an amount of money.")
     return amount
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    """The model field of a stored amount: 5 places, up to MAX_ABS_AMOUNT."""
+    return models.DecimalField(max_digits=20, decimal_places=5, **kwargs)
 
 
 def quantize_amount(value: Decimal | int | str, rounding: str = ROUND_HALF_UP) -> Decimal:

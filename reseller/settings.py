@@ -31,22 +31,19 @@ env = environ.Env()
 VAR_DIR = Path(env.str("RESELLER_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
-def seconds(name, default, *, minimum=1):
-    """An interval from the environment: a whole number of seconds, at least `minimum` (0 for the time
-    between two checks: "at every sweep"); empty means the default."""
+def whole(name, default, *, minimum=1, unit="seconds"):
+    """A whole number of `unit` from the environment, at least `minimum`; empty means the default."""
     raw = env.str(name, default="").strip() or str(default)
     if not (raw.isascii() and raw.isdigit() and int(raw) >= minimum):
         what = "a positive whole number" if minimum > 0 else "a whole number"
-        raise ImproperlyConfigured(f"{name} must be {what} of seconds, not {raw!r}.")
+        raise ImproperlyConfigured(f"{name} must be {what} of {unit}, not {raw!r}.")
     return int(raw)
 
 
-def days(name, default):
-    """A number of days from the environment: a positive whole number; empty means the default."""
-    raw = env.str(name, default="").strip() or str(default)
-    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
-        raise ImproperlyConfigured(f"{name} must be a positive whole number of days, not {raw!r}.")
-    return int(raw)
+def seconds(name, default, *, minimum=1):
+    """An interval: a whole number of seconds, at least `minimum` (0 for the time between two checks:
+    "at every sweep")."""
+    return whole(name, default, minimum=minimum)
 
 
 def decimal_value(
@@ -403,7 +400,7 @@ AFFILIATE_COMMISSION_PERCENT = decimal_value(
     places=2,
     what="a percentage from 0 to 100, two decimals at most",
 )
-AFFILIATE_COOKIE_DAYS = days("AFFILIATE_COOKIE_DAYS", 30)
+AFFILIATE_COOKIE_DAYS = whole("AFFILIATE_COOKIE_DAYS", 30, unit="days")
 AFFILIATE_PAYOUT_MINIMUM = decimal_value("AFFILIATE_PAYOUT_MINIMUM", "10")  # panel currency
 AFFILIATE_PAYOUT_APPROVAL = env.bool("AFFILIATE_PAYOUT_APPROVAL", default=False)  # staff approve each payout
 

@@ -3,7 +3,6 @@ orders and one-click Refill / Cancel / Poll now on them, and a reply form with c
 replies themselves. Every customer text is escaped (templates with autoescape, format_html)."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -23,11 +22,10 @@ from .models import WAITING_FOR_STAFF, CannedReply, Ticket, TicketMessage, Ticke
 from .selectors import ticket_orders, ticket_thread
 from .services import (
     ACTIONS,
-    canned_reply_body,
     ticket_close,
     ticket_mark_read,
     ticket_order_action,
-    ticket_reply,
+    ticket_staff_reply,
 )
 
 TICKET_BADGES = badges(TicketStatus, open=BAD, customer_reply=BAD, answered=BUSY, closed=NEUTRAL)
@@ -165,14 +163,15 @@ class TicketAdmin(ModelAdmin):
         form = StaffReplyForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            body = canned_reply_body(body=data["body"], canned_id=data["canned"] and data["canned"].pk)
             try:
-                with transaction.atomic():  # the ticket stays locked from the reply to the close
-                    ticket_reply(
-                        ticket=ticket, author=request.user, body=body, files=data["images"], by_staff=True
-                    )
-                    if data["close_after"]:
-                        ticket_close(ticket=ticket, by=request.user, by_staff=True)
+                ticket_staff_reply(
+                    ticket=ticket,
+                    author=request.user,
+                    body=data["body"],
+                    canned_id=data["canned"] and data["canned"].pk,
+                    files=data["images"],
+                    close=data["close_after"],
+                )
             except SupportError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             else:

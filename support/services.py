@@ -207,12 +207,18 @@ def ticket_reply(*, ticket: Ticket, author, body: str, files=(), by_staff: bool)
     return message
 
 
-def canned_reply_body(*, body: str, canned_id) -> str:
-    """What a staff reply says: what they typed, else the chosen canned reply's text."""
-    if str(body or "").strip() or not canned_id:
-        return body
-    canned = CannedReply.objects.filter(pk=canned_id, is_active=True).first()
-    return canned.body if canned else body
+def ticket_staff_reply(*, ticket: Ticket, author, body: str, canned_id=None, files=(), close: bool = False):
+    """Staff's reply from admin: what they typed, else the chosen canned reply's text; closing the ticket
+    after it when asked, in the same transaction (the ticket stays locked from the reply to the close, and
+    a close refused takes the reply back with it). Raises SupportError."""
+    if not str(body or "").strip() and canned_id:
+        canned = CannedReply.objects.filter(pk=canned_id, is_active=True).first()
+        body = canned.body if canned else body
+    with transaction.atomic():
+        message = ticket_reply(ticket=ticket, author=author, body=body, files=files, by_staff=True)
+        if close:
+            ticket_close(ticket=ticket, by=author, by_staff=True)
+    return message
 
 
 def ticket_close(*, ticket: Ticket, by, by_staff: bool) -> Ticket:

@@ -7,21 +7,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reseller.money import format_money
-
-
-def _money_field(**kwargs):
-    return models.DecimalField(max_digits=20, decimal_places=5, **kwargs)
+from reseller.money import format_money, money_field
 
 
 class Wallet(models.Model):
     """A customer's balance. Only `services.wallet_move` changes it, together with a ledger row."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
-    balance = _money_field(default=Decimal("0"))
+    balance = money_field(default=Decimal("0"))
     # What the customer still owes after a payment was taken back (a card refund or dispute) beyond their
     # balance: while it is above zero they cannot order, and their next deposit pays it first.
-    owed = _money_field(default=Decimal("0"))
+    owed = money_field(default=Decimal("0"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -53,7 +49,7 @@ class LedgerEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
     )
-    amount = _money_field(help_text="Signed: positive adds to the balance, negative takes from it.")
+    amount = money_field(help_text="Signed: positive adds to the balance, negative takes from it.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     order = models.ForeignKey(
         "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
@@ -67,7 +63,7 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    balance_after = _money_field()
+    balance_after = money_field()
     # A staff form's one-time token: the same form submitted twice writes one row.
     request_token = models.CharField(max_length=64, blank=True, editable=False)
 
