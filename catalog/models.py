@@ -75,6 +75,10 @@ class Provider(models.Model):
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_ok = models.BooleanField(null=True, blank=True)
     last_sync_message = models.TextField(blank=True)
+    # Backing off (catalog/backoff.py): after a 429, a 5xx, a timeout or no connection, sweeps leave the
+    # provider alone until then; each failure in a row doubles the wait, a call that succeeds ends it.
+    backoff_until = models.DateTimeField(null=True, blank=True, editable=False)
+    backoff_failures = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -91,6 +95,7 @@ class Outcome(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     UNREACHABLE = "unreachable", "Unreachable"
     AMBIGUOUS = "ambiguous", "Ambiguous"
+    THROTTLED = "throttled", "Throttled"
 
 
 class UpstreamCallCount(models.Model):

@@ -8,17 +8,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import pricing, upstream
-from .calls import record_call
+from .calls import CallTally, record_call
 from .models import Category, FavouriteService, Provider, Service
 
 PRICE_FIELDS = ["cost_rate", "price_rate"]
 
 
-def provider_client(*, provider: Provider) -> upstream.Client:
-    """The provider's client; every call it makes is counted (catalog/calls.py)."""
-    return upstream.Client(
-        provider.api_url, provider.api_key, observe=partial(record_call, provider_id=provider.pk)
-    )
+def provider_client(*, provider: Provider, tally: CallTally | None = None) -> upstream.Client:
+    """The provider's client; every call it makes is counted (catalog/calls.py), at once or in `tally`."""
+    observe = partial(tally.add if tally is not None else record_call, provider_id=provider.pk)
+    return upstream.Client(provider.api_url, provider.api_key, observe=observe)
 
 
 def provider_refresh_balance(*, provider: Provider) -> upstream.Balance:

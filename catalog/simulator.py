@@ -59,8 +59,9 @@ ORDER_FINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus
 REFILL_FINAL = frozenset({RefillStatus.COMPLETED, RefillStatus.REJECTED})
 SUBSCRIPTION_OPEN = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED})
 
-FAULTS = frozenset({"error", "http500", "html", "broken", "timeout", "reset"})
-UNPROCESSED_FAULTS = frozenset({"error", "http500", "html"})
+FAULTS = frozenset({"error", "http500", "html", "broken", "timeout", "reset", "http429"})
+UNPROCESSED_FAULTS = frozenset({"error", "http500", "html", "http429"})
+THROTTLE_SECONDS = 30  # the Retry-After of the "http429" fault
 DRIPFEED_SHAPES = ("whole", "runs")
 NOT_ADD_FIELDS = frozenset({"key", "action", "service"})
 
@@ -1096,6 +1097,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_unprocessed_fault(self, fault: str) -> None:
         if fault == "error":
             self._send(200, "application/json", b'{"error": "Simulated failure"}')
+        elif fault == "http429":
+            self._send(
+                429, "application/json", b'{"error": "Too many requests"}', retry_after=THROTTLE_SECONDS
+            )
         elif fault == "http500":
             self._send(500, "text/html", b"<html><body><h1>500 Internal Server Error</h1></body></html>")
         else:
@@ -1111,10 +1116,12 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.simulator.config.hang_seconds)
         self._send(200, "application/json", body)
 
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
+    def _send(self, status: int, content_type: str, body: bytes, *, retry_after: int | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            if retry_after is not None:
+                self.send_header("Retry-After", str(retry_after))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -1153,7 +1160,9 @@ def _log_request(params: dict[str, str], answer: object, fault: str | None) -> N
     else:
         outcome = "ok"
     suffix = f" (fault: {fault})" if fault else ""
-    logger.info("%s %s -> %s%s", params.get("action", "-")[:50] or "-", ids or "-", outcome, suffix)
+    # A multi-id request is routine (a sweep makes hundreds): DEBUG, like the client's line for it.
+    level = logging.DEBUG if "orders" in params or "refills" in params else logging.INFO
+    logger.log(level, "%s %s -> %s%s", params.get("action", "-")[:50] or "-", ids or "-", outcome, suffix)
 
 
 class SimulatorServer(ServerRunner):

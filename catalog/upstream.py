@@ -59,6 +59,31 @@ class Ambiguous(UpstreamError):
     """The request may have been processed: never resend an `add` after this."""
 
 
+class Throttled(Unreachable):
+    """The provider refused the request for now (HTTP 429, or an error saying "too many requests"): nothing
+    happened there, and it wants to be asked less often. `retry_after`: the seconds it asked us to wait,
+    when it said (the Retry-After header)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Overloaded(Ambiguous):
+    """The provider failed to answer (HTTP 5xx, or no answer in time): it may have processed the request,
+    and it is in no state to be asked more for a while."""
+
+
+def backs_off(exc: UpstreamError) -> bool:
+    """True when the provider should be left alone for a while after this error: it throttled us, failed
+    with a 5xx, timed out or could not be reached. (A refusal or an unreadable answer says nothing of its
+    load.)"""
+    return isinstance(exc, Unreachable | Overloaded)
+
+
+_THROTTLED = re.compile(r"too many|rate.?limit|slow down|try again later", re.IGNORECASE)
+
+
 # Results --------------------------------------------------------------------------------------------------
 
 
@@ -277,7 +302,9 @@ def _session_for(url: str) -> requests.Session:
         if session is None:
             session = requests.Session()
             # No automatic retries: whether a retry is safe is the caller's decision.
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            # As many kept-alive connections as calls may be in flight (catalog/pool.py).
+            size = max(16, settings.UPSTREAM_CONCURRENCY)
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = "Reseller/0.1 (+SMM panel API v2 client)"
@@ -307,7 +334,8 @@ def _never_sent(exc: requests.RequestException) -> bool:
 
 # How a call ended, by the error it raised, for the `observe` callback (catalog.models.Outcome's values).
 OK = "ok"
-OUTCOMES: dict[type[UpstreamError], str] = {
+OUTCOMES: dict[type[UpstreamError], str] = {  # the first that the error is an instance of
+    Throttled: "throttled",
     Rejected: "rejected",
     Unreachable: "unreachable",
     Ambiguous: "ambiguous",
@@ -471,7 +499,8 @@ class Client:
         try:
             answer = self._exchange(action, started, params)
         except UpstreamError as exc:
-            self._observed(action, OUTCOMES.get(type(exc), "ambiguous"), started)
+            outcome = next((name for kind, name in OUTCOMES.items() if isinstance(exc, kind)), "ambiguous")
+            self._observed(action, outcome, started)
             raise
         self._observed(action, OK, started)
         return answer
@@ -492,17 +521,33 @@ class Client:
             )
             body = response.content
         except requests.RequestException as exc:
-            kind = Unreachable if _never_sent(exc) else Ambiguous
+            if _never_sent(exc):
+                kind = Unreachable
+            elif isinstance(exc, requests.ReadTimeout):
+                kind = Overloaded
+            else:
+                kind = Ambiguous
             message = f"{self.host}: {action}: {self._describe(exc)}"
             log.warning("upstream %s %s failed: %s", self.host, action, kind.__name__)
             raise kind(self._scrub(message)) from None
         elapsed = time.monotonic() - started
-        log.info(
-            "upstream %s %s -> HTTP %s in %.0f ms", self.host, action, response.status_code, elapsed * 1000
+        # A multi-id call (a sweep makes hundreds) is routine: DEBUG. Single calls stay at INFO.
+        level = logging.DEBUG if "orders" in params or "refills" in params else logging.INFO
+        log.log(
+            level,
+            "upstream %s %s -> HTTP %s in %.0f ms",
+            self.host,
+            action,
+            response.status_code,
+            elapsed * 1000,
         )
+        if response.status_code == 429:
+            raise Throttled(f"{self.host}: {action}: HTTP 429", retry_after=_retry_after(response))
         answer = self._json(action, response, body)
         error = _error_in(answer) if isinstance(answer, dict) else None
         if error:
+            if _THROTTLED.search(error):
+                raise Throttled(self._scrub(error), retry_after=_retry_after(response))
             raise Rejected(self._scrub(error))
         if response.status_code >= 400:
             raise Ambiguous(f"{self.host}: {action}: HTTP {response.status_code}")
@@ -510,7 +555,7 @@ class Client:
 
     def _json(self, action: str, response: requests.Response, body: bytes) -> Any:
         if response.status_code >= 500:
-            raise Ambiguous(f"{self.host}: {action}: HTTP {response.status_code}")
+            raise Overloaded(f"{self.host}: {action}: HTTP {response.status_code}")
         try:
             return response.json() if body else _raise_empty()
         except ValueError:
@@ -530,6 +575,15 @@ class Client:
     def _scrub(self, text: str) -> str:
         # A key of a few characters cannot leak anything worth hiding, but replacing it would mangle words.
         return text.replace(self._key, "***") if len(self._key) >= 6 else text
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The Retry-After header's seconds (0 to an hour), if it gives a number; a date is not worth parsing."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), 3600.0) if seconds == seconds else None  # (NaN is no number)
 
 
 def _raise_empty():

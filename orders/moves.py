@@ -20,7 +20,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from reseller.db import bulk_update
+from reseller.db import bulk_insert, bulk_update
 
 from .errors import OrderError
 from .models import (
@@ -188,21 +188,24 @@ def _write(machine: _Machine, moves: Sequence[Move], staged: list, *, extra: lis
     written = bulk_update(staged, columns, only_if=("status", [move.row.status for move in moves]))
     attnames = [machine.model._meta.get_field(name).attname for name in columns]
     made, events = [], []
+    now = timezone.now()
     for move, row in zip(moves, staged, strict=True):
         if row.pk not in written:
             continue
+        # Plain rows, not model instances: a batch writes a thousand of them.
         events.append(
-            machine.event(
-                **{machine.key: move.row},
-                old_status=move.row.status,
-                new_status=move.to,
-                source=move.source,
-                note=move.note[:500],
-                created_by=move.by,
-            )
+            {
+                machine.key: move.row.pk,
+                "old_status": move.row.status,
+                "new_status": move.to,
+                "source": move.source,
+                "note": move.note[:500],
+                "created_by": getattr(move.by, "pk", move.by),
+                "created_at": now,
+            }
         )
         for attname in attnames:
             setattr(move.row, attname, getattr(row, attname))
         made.append(move)
-    machine.event.objects.bulk_create(events)
+    bulk_insert(machine.event, events)
     return made

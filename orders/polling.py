@@ -1,21 +1,38 @@
-"""Following placed orders upstream: one `status` call per 100 orders, bulk writes, refunds exactly once.
+"""Following placed orders upstream: one `status` call per 100 orders, many calls in flight, bulk writes,
+refunds exactly once.
 
-A sweep claims a batch by moving its next-check time forward under `SELECT ... FOR UPDATE SKIP LOCKED`, so
-overlapping sweeps split the work. Answers are applied with the batch's rows locked and re-read; status
-changes are moves (orders/moves.py), so of two appliers of the same answer (a sweep and an operator's
-"poll now") one moves the order and refunds it, and the other finds it moved.
+A sweep claims a provider's due orders a batch at a time, by moving their next check forward under
+`SELECT ... FOR UPDATE SKIP LOCKED`, so that overlapping sweeps, in any number of workers, split the work:
+an order is checked once per interval. Each provider's status calls go through its own threads, up to
+UPSTREAM_CONCURRENCY at once (catalog/pool.py), and the sweep claims more as answers come back, so a slow
+provider never holds up a fast one; a provider that throttles or fails is left alone for a while, its
+orders checked again when the wait is over. Answers are applied in this thread, a few hundred orders at a
+time, with their rows locked and re-read; status changes are moves (orders/moves.py), so of two appliers of
+the same answer (a sweep and an operator's "poll now") one moves the order and refunds it, and the other
+finds it moved.
+
+Beat's sweep (`orders_poll_fan_out`) only counts what is due and hands the polling to up to
+ORDER_POLL_FAN_OUT tasks per provider, each running `orders_poll` for it: as many workers, on as many
+machines, as there are to take them. A task claims when it runs, so one that waited in the queue, ran twice
+or was lost claims nothing stale and skips nothing: what it did not claim stays due.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, F
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from catalog import protocol, upstream
-from catalog.services import provider_client
-from reseller.db import bulk_update, claim_batches, due_now, group_by
+from catalog.backoff import not_backing_off
+from catalog.models import Provider
+from catalog.pool import BackingOff, Calls, Done
+from reseller.db import bulk_update, claim_due, due_now, group_by
+from reseller.enqueue import enqueue_after_commit
 
 from .models import (
     ACTIVE,
@@ -30,6 +47,7 @@ from .models import (
 from .moves import Move, orders_move
 
 log = logging.getLogger(__name__)
+POLL_PROVIDER = "orders.tasks.orders_poll_provider"
 # What an answer changes besides the status (a move writes these with it).
 ANSWER_FIELDS = [
     "start_count",
@@ -40,6 +58,8 @@ ANSWER_FIELDS = [
     "posts_done",
     "child_orders",
 ]
+APPLY_WAIT = 0.25  # seconds an answer may wait for others, to be applied with them
+AHEAD = 2  # calls queued per provider, per call in flight: the next answers are on their way
 
 
 @dataclass
@@ -51,6 +71,7 @@ class PollResult:
     errors: int = 0
     calls: int = 0
     batches: int = 0
+    skipped: int = 0  # claimed but not asked: their provider was backing off
 
     def __str__(self):
         return (
@@ -60,53 +81,195 @@ class PollResult:
 
 
 def orders_poll(
-    *, order_ids: list[int] | None = None, batch_size: int | None = None, every: bool = False
+    *,
+    order_ids: list[int] | None = None,
+    batch_size: int | None = None,
+    every: bool = False,
+    provider_ids: list[int] | None = None,
 ) -> PollResult:
-    """One sweep over the orders due for a check; exactly `order_ids` for "poll now"; with `every`, all
-    open orders whether due or not (`due` then says how many were)."""
+    """One sweep over the orders due for a check (of `provider_ids` only, if given), in this process;
+    exactly `order_ids` for "poll now"; with `every`, all open orders whether due or not (`due` then says
+    how many were)."""
     result = PollResult()
     if every:
         result.due = _polled().filter(due_now()).count()
         order_ids = list(_polled().values_list("pk", flat=True))
-    batches = claim_batches(
-        _polled(),
-        ids=order_ids,
-        batch_size=batch_size or settings.ORDER_POLL_BATCH,
-        interval=settings.ORDER_POLL_INTERVAL,
-        last_checked_at=timezone.now(),
-    )
-    for ids in batches:
-        result.batches += 1
-        batch = Order.objects.filter(pk__in=ids).select_related("provider")
-        for provider_orders in group_by(batch, lambda order: order.provider_id):
-            _poll_provider(provider_orders, result)
+    size = batch_size or settings.ORDER_POLL_BATCH
+    with Calls() as calls:
+        sweep = _Sweep(calls, result, size)
+        if order_ids is not None:
+            sweep.through(order_ids)
+        else:
+            providers = Provider.objects.filter(not_backing_off())
+            if provider_ids is not None:
+                providers = providers.filter(pk__in=provider_ids)
+            sweep.run(list(providers))
     return result
+
+
+def orders_poll_fan_out() -> dict[int, int]:
+    """Beat's sweep: for each provider with due orders (and not backing off), up to ORDER_POLL_FAN_OUT
+    `orders_poll` tasks, one per ORDER_POLL_BATCH due orders; returns the tasks queued per provider."""
+    due = (
+        _polled()
+        .filter(due_now())
+        .filter(not_backing_off("provider__"))
+        .values("provider_id")
+        .annotate(due=Count("pk"))
+        .order_by()
+    )
+    tasks = {}
+    for row in due:
+        tasks[row["provider_id"]] = min(
+            settings.ORDER_POLL_FAN_OUT, -(-row["due"] // settings.ORDER_POLL_BATCH)
+        )
+        for _ in range(tasks[row["provider_id"]]):
+            enqueue_after_commit(POLL_PROVIDER, row["provider_id"])
+    return tasks
 
 
 def _polled():
     return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
 
 
-def _poll_provider(orders: list[Order], result: PollResult) -> None:
-    provider = orders[0].provider
-    result.calls += -(-len(orders) // protocol.MAX_IDS)
-    try:
-        answers = provider_client(provider=provider).statuses([o.upstream_id for o in orders])
-    except upstream.UpstreamError as exc:
-        log.warning("provider %s: status of %d orders failed: %s", provider.name, len(orders), exc)
-        result.errors += len(orders)
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(poll_error=str(exc)[:300])
-        return
-    _apply(orders, answers, result)
+# The fields a poll reads and writes: the rest of a wide row (links, comments, what `add` sent) stays unread.
+POLL_FIELDS = [
+    "id",
+    "user_id",
+    "provider_id",
+    "public_id",
+    "status",
+    "upstream_id",
+    "service_type",
+    "quantity",
+    "charge",
+    "cost",
+    "exchange_rate",
+    "refund",
+    "final_cost",
+    "runs",
+    "upstream_fields",  # a subscription's posts
+    *ANSWER_FIELDS,
+    "next_check_at",
+    "updated_at",
+    "status_changed_at",
+    "finished_at",
+    "user__id",
+]
 
 
-def _apply(orders: list[Order], answers: dict, result: PollResult) -> None:
+class _Sweep:
+    """Claims, asks and applies: claims go out while answers come back."""
+
+    def __init__(self, calls: Calls, result: PollResult, size: int):
+        self.calls, self.result, self.size = calls, result, size
+        self.ready: list[Done] = []
+        self.ready_since = 0.0
+        self.providers: dict[int, Provider] = {}
+
+    def run(self, providers: list[Provider]) -> None:
+        """Every due order of these providers, each provider claimed as fast as its answers come back."""
+        self.providers.update((provider.pk, provider) for provider in providers)
+        ahead = AHEAD * self.calls.limit
+        claiming = list(providers)
+        while claiming or self.calls.pending():
+            for provider in list(claiming):
+                while not self.calls.resting(provider) and self.calls.queued(provider) < ahead:
+                    claimed = self._claim(_polled().filter(provider=provider), ids=None)
+                    if not claimed:
+                        break
+                    self._ask(claimed)
+                if self.calls.resting(provider) or self.calls.queued(provider) < ahead:
+                    claiming.remove(provider)  # nothing more due, or left alone for now
+            self._collect()
+        self._apply_ready()
+
+    def through(self, order_ids: list[int]) -> None:
+        """Exactly these orders (if open), due or not, a batch at a time."""
+        for start in range(0, len(order_ids), self.size):
+            claimed = self._claim(_polled(), ids=order_ids[start : start + self.size])
+            missing = {provider_id for _, provider_id, _ in claimed} - set(self.providers)
+            self.providers.update(Provider.objects.in_bulk(missing))
+            self._ask(claimed)
+            while self.calls.pending():
+                self._collect()
+        self._apply_ready()
+
+    def _claim(self, rows, *, ids) -> list[tuple[int, int, str]]:
+        claimed = claim_due(
+            rows,
+            ids=ids,
+            batch_size=self.size,
+            interval=settings.ORDER_POLL_INTERVAL,
+            values=("provider_id", "upstream_id"),
+            last_checked_at=timezone.now(),
+        )
+        if claimed:
+            self.result.batches += 1
+        return claimed
+
+    def _ask(self, claimed: list[tuple[int, int, str]]) -> None:
+        for orders in group_by(claimed, lambda row: row[1]):
+            provider = self.providers[orders[0][1]]
+            for chunk in protocol.chunks(orders):
+                self.result.calls += 1
+                ids = [upstream_id for _, _, upstream_id in chunk]
+                self.calls.submit(provider, lambda client, ids=ids: client.statuses(ids), tag=chunk)
+
+    def _collect(self) -> None:
+        """Takes the answers in; applies them once there are enough, or they have waited long enough."""
+        waited = time.monotonic() - self.ready_since
+        timeout = max(APPLY_WAIT - waited, 0) if self.ready else None
+        done = self.calls.wait(timeout)
+        if done and not self.ready:
+            self.ready_since = time.monotonic()
+        self.ready += done
+        enough = sum(len(item.tag) for item in self.ready) >= self.size
+        if enough or not self.calls.pending() or time.monotonic() - self.ready_since >= APPLY_WAIT:
+            self._apply_ready()
+
+    def _apply_ready(self) -> None:
+        ready, self.ready = self.ready, []
+        answers = {}
+        for item in ready:
+            if item.error is None:
+                answers.update((pk, item.answer.get(upstream_id)) for pk, _, upstream_id in item.tag)
+            else:
+                self._failed(item)
+        if answers:
+            _apply(answers, self.result)
+
+    def _failed(self, item: Done) -> None:
+        """A call that failed: its orders say why, and are checked again once the provider's wait is over
+        (at their next check anyway, if that comes first)."""
+        pks = [pk for pk, _, _ in item.tag]
+        rows = Order.objects.filter(pk__in=pks)
+        until = item.provider.backoff_until
+        if isinstance(item.error, BackingOff):
+            self.result.skipped += len(pks)
+            self.result.calls -= 1
+        else:
+            log.warning(
+                "provider %s: status of %d orders failed: %s", item.provider.name, len(pks), item.error
+            )
+            self.result.errors += len(pks)
+            rows.update(poll_error=str(item.error)[:300])
+        if until is not None:
+            rows.update(next_check_at=Least(F("next_check_at"), until))
+
+
+def _apply(answers: dict[int, object], result: PollResult) -> None:
+    """Applies each order's answer (its pk -> the OrderStatus or ItemError; None: it was not answered)."""
     now = timezone.now()
     with transaction.atomic():
-        fresh = Order.objects.filter(pk__in=[o.pk for o in orders], status__in=ACTIVE).select_related("user")
+        fresh = (
+            Order.objects.filter(pk__in=list(answers), status__in=ACTIVE)
+            .select_related("user")
+            .only(*POLL_FIELDS)
+        )
         moves, updated = [], []
         for order in fresh.select_for_update(of=("self",)):
-            answer = answers.get(order.upstream_id)
+            answer = answers.get(order.pk)
             if answer is None:
                 continue
             if isinstance(answer, upstream.ItemError):

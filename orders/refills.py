@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
 from catalog import protocol, upstream
+from catalog.pool import Calls
 from catalog.services import provider_client
-from reseller.accounts.notifications import REFILL_COMPLETED, customer_notify
+from reseller.accounts.notifications import REFILL_COMPLETED, customers_notify
 from reseller.db import bulk_update, claim_batches, due_now, group_by
 
 from .errors import OrderError
@@ -209,10 +210,21 @@ def refills_poll(
     batches = claim_batches(
         _polled(), ids=refill_ids, batch_size=batch_size, interval=settings.REFILL_POLL_INTERVAL
     )
-    for ids in batches:
-        batch = Refill.objects.filter(pk__in=ids).select_related("order__provider")
-        for refills in group_by(batch, lambda refill: refill.order.provider_id):
-            _poll_provider(refills, result)
+    with Calls() as calls:  # up to UPSTREAM_CONCURRENCY calls in flight per provider (catalog/pool.py)
+        for ids in batches:
+            batch = Refill.objects.filter(pk__in=ids).select_related("order__provider")
+            for refills in group_by(batch, lambda refill: refill.order.provider_id):
+                for chunk in protocol.chunks(refills):
+                    result.calls += 1
+                    upstream_ids = [refill.upstream_id for refill in chunk]
+                    calls.submit(
+                        chunk[0].order.provider,
+                        lambda client, ids=upstream_ids: client.refill_statuses(ids),
+                        tag=chunk,
+                    )
+            while calls.pending():
+                for done in calls.wait():
+                    _apply_answers(done.tag, done.answer, done.error, result)
     return result
 
 
@@ -220,15 +232,11 @@ def _polled():
     return Refill.objects.filter(status__in=POLLED_REFILL).exclude(upstream_id="")
 
 
-def _poll_provider(refills: list[Refill], result: RefillPollResult) -> None:
-    result.calls += -(-len(refills) // protocol.MAX_IDS)
-    try:
-        answers = provider_client(provider=refills[0].order.provider).refill_statuses(
-            [r.upstream_id for r in refills]
-        )
-    except upstream.UpstreamError as exc:
+def _apply_answers(refills: list[Refill], answers: dict | None, error, result: RefillPollResult) -> None:
+    """One call's answers (or its error) applied to its refills."""
+    if error is not None:
         result.errors += len(refills)
-        Refill.objects.filter(pk__in=[r.pk for r in refills]).update(poll_error=str(exc)[:300])
+        Refill.objects.filter(pk__in=[r.pk for r in refills]).update(poll_error=str(error)[:300])
         return
     now, moves, updated = timezone.now(), [], []
     for refill in refills:
@@ -249,6 +257,7 @@ def _poll_provider(refills: list[Refill], result: RefillPollResult) -> None:
     # A move is a compare-and-swap, so an operator's "mark rejected" meanwhile is never undone.
     made = refills_move(moves)
     result.changed += len(made)
+    notices = []
     for move in made:  # only the moves this sweep made: a second sweep finds nothing left to move
         if move.to == RefillStatus.COMPLETED:
             refill = move.row
@@ -257,5 +266,6 @@ def _poll_provider(refills: list[Refill], result: RefillPollResult) -> None:
                 "order_public_id": refill.order.public_id,
                 "refill_id": refill.pk,
             }
-            customer_notify(user_id=refill.user_id, kind=REFILL_COMPLETED, context=context)
+            notices.append((refill.user_id, REFILL_COMPLETED, context))
+    customers_notify(notices=notices)
     bulk_update(updated, ["poll_error", "updated_at"])

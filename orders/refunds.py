@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import translation
 
 from catalog.pricing import partial_refund
-from reseller.accounts.notifications import ORDER_REFUNDED, customer_notify
+from reseller.accounts.notifications import ORDER_REFUNDED, customers_notify
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.services import Move as WalletMove
 from reseller.wallet.services import wallet_moves
@@ -70,8 +70,9 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
             if amount > 0
         ]
     )
-    # One email per refunded order, queued when the move's transaction commits.
+    # One email per refunded order, queued (many to a task) when the move's transaction commits.
     orders = {order.pk: order for order, _ in refunds}
+    notices = []
     for entry in entries:
         order = orders[entry.order_id]
         context = {
@@ -82,7 +83,8 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
             "full": entry.amount == order.charge,
             "balance": entry.balance_after,
         }
-        customer_notify(user_id=entry.user_id, kind=ORDER_REFUNDED, context=context)
+        notices.append((entry.user_id, ORDER_REFUNDED, context))
+    customers_notify(notices=notices)
 
 
 def _note(order: Order) -> str:

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from catalog import protocol, upstream
+from catalog.pool import Calls
 from catalog.services import provider_client
 
 from .models import Order, Source, Status
@@ -51,9 +52,41 @@ class Outcome(enum.Enum):
 
 def order_submit(*, order_id: int) -> Outcome:
     """Places a queued order upstream, once; says how it went."""
-    order = Order.objects.select_related("service", "provider", "user").get(pk=order_id)
-    if order.status != Status.QUEUED:
+    order = _claim(order_id)
+    if order is None:
         return Outcome.SKIPPED
+    try:
+        upstream_id = _send(order, provider_client(provider=order.provider))
+    except upstream.UpstreamError as exc:
+        return _settle_failure(order, exc)
+    return _settle_placed(order, upstream_id)
+
+
+def orders_submit_many(*, order_ids: list[int]) -> dict[int, Outcome]:
+    """`order_submit` for many queued orders, up to UPSTREAM_CONCURRENCY `add` calls in flight per provider
+    (catalog/pool.py; a provider backing off is not called, and its orders stay queued for a retry).
+    Every order is claimed, and the claim committed, before its call goes out."""
+    outcomes = dict.fromkeys(order_ids, Outcome.SKIPPED)
+    with Calls() as calls:
+        for order_id in order_ids:
+            order = _claim(order_id)
+            if order is not None:
+                calls.submit(order.provider, lambda client, order=order: _send(order, client), tag=order)
+        while calls.pending():
+            for done in calls.wait():
+                order = done.tag
+                if done.error is not None:
+                    outcomes[order.pk] = _settle_failure(order, done.error)
+                else:
+                    outcomes[order.pk] = _settle_placed(order, done.answer)
+    return outcomes
+
+
+def _claim(order_id: int) -> Order | None:
+    """The order, moved queued -> submitting (committed), or None when another run has it or it is gone."""
+    order = Order.objects.select_related("service", "provider", "user").filter(pk=order_id).first()
+    if order is None or order.status != Status.QUEUED:
+        return None
     claimed = order_move(
         order,
         Status.SUBMITTING,
@@ -61,25 +94,30 @@ def order_submit(*, order_id: int) -> Outcome:
         submitted_at=timezone.now(),
         submit_attempts=order.submit_attempts + 1,
     )
-    if not claimed:
-        return Outcome.SKIPPED
-    try:
-        upstream_id = provider_client(provider=order.provider).add(
-            service=order.service.upstream_id, **_add_fields(order)
-        )
-    except upstream.Rejected as exc:
+    return order if claimed else None
+
+
+def _send(order: Order, client: upstream.Client) -> str:
+    """The `add` call (no database here: it may run in a pool's thread); the upstream order id."""
+    return client.add(service=order.service.upstream_id, **_add_fields(order))
+
+
+def _settle_failure(order: Order, exc: upstream.UpstreamError) -> Outcome:
+    if isinstance(exc, upstream.Rejected):
         log.warning("order %s refused by the provider: %s", order.pk, exc)
         order_move(
             order, Status.FAILED, source=Source.SUBMISSION, note=str(exc), error=refusal_reason(exc.message)
         )
         return Outcome.REJECTED
-    except upstream.Unreachable as exc:
+    if isinstance(exc, upstream.Unreachable):  # never sent (a throttle, or a provider backing off, too)
         note = f"Provider unreachable, will retry: {exc}"
         order_move(order, Status.QUEUED, source=Source.SUBMISSION, note=note)
         return Outcome.UNREACHABLE
-    except upstream.Ambiguous as exc:
-        _to_review(order, f"The provider's answer was lost ({exc}); the order may exist upstream.")
-        return Outcome.AMBIGUOUS
+    _to_review(order, f"The provider's answer was lost ({exc}); the order may exist upstream.")
+    return Outcome.AMBIGUOUS
+
+
+def _settle_placed(order: Order, upstream_id: str) -> Outcome:
     try:
         with transaction.atomic():
             moved = order_move(

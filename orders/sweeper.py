@@ -10,9 +10,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from reseller.enqueue import enqueue_after_commit
+
 from .models import Order, Refill, RefillStatus, Source, Status
 from .moves import Move, orders_move, refills_move
-from .queue import order_submission_enqueue
+
+SUBMIT_ORDERS = "orders.tasks.orders_submit"
+REQUEUE_PER_TASK = 200
 
 ORDER_STUCK = "Submission never finished (the worker may have stopped after sending); check upstream."
 REFILL_STUCK = "The request may not have reached the provider; check there before asking again."
@@ -39,8 +43,9 @@ def orders_sweep() -> tuple[int, int]:
     lost = list(
         Order.objects.filter(status=Status.QUEUED, updated_at__lt=lost_before).values_list("pk", flat=True)
     )
-    for order_id in lost:
-        order_submission_enqueue(order_id=order_id)
+    # One task for them all: after an outage there may be hundreds, sent UPSTREAM_CONCURRENCY at a time.
+    for start in range(0, len(lost), REQUEUE_PER_TASK):
+        enqueue_after_commit(SUBMIT_ORDERS, lost[start : start + REQUEUE_PER_TASK])
     return len(reviewed), len(lost)
 
 

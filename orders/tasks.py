@@ -25,12 +25,33 @@ def order_submit(self, order_id: int):
 
 
 @shared_task
+def orders_submit(order_ids: list[int]):
+    """Places many queued orders at once (the sweeper's re-queued ones); those whose provider was not
+    reached go on with a task each, and its retries."""
+    outcomes = submission.orders_submit_many(order_ids=order_ids)
+    for order_id, outcome in outcomes.items():
+        if outcome is submission.Outcome.UNREACHABLE:
+            order_submit.apply_async((order_id,), countdown=settings.ORDER_SUBMIT_RETRY_BASE)
+    return {str(order_id): outcome.value for order_id, outcome in outcomes.items()}
+
+
+@shared_task
 def orders_poll():
-    """Beat: one polling sweep over the orders due for a check; `/healthz` reads when one last finished."""
-    result = polling.orders_poll()
+    """Beat: hands the orders due for a check to `orders_poll_provider` tasks, for any worker to take;
+    `/healthz` reads when a sweep last ran."""
+    tasks = polling.orders_poll_fan_out()
+    heartbeat(POLL)
+    if tasks:
+        log.info("poll: %d tasks for %d providers", sum(tasks.values()), len(tasks))
+
+
+@shared_task
+def orders_poll_provider(provider_id: int):
+    """One worker's share of a sweep: this provider's due orders, until none is left to claim."""
+    result = polling.orders_poll(provider_ids=[provider_id])
     heartbeat(POLL)
     if result.checked or result.errors:
-        log.info("poll: %s", result)
+        log.info("poll of provider %s: %s", provider_id, result)
 
 
 @shared_task

@@ -1,8 +1,10 @@
 """Database helpers, with no imports of ours: bulk writes, a bulk compare-and-swap, claiming due rows.
 
-`bulk_update` is one `UPDATE ... FROM (VALUES ...)` instead of Django's `bulk_update`, whose
-CASE-per-column-per-row statements cost more to build and plan than the write itself (the polling benchmark
-spent three quarters of its time there), and it can compare-and-swap. Written here because no maintained
+`bulk_update` and `bulk_insert` send one array per column instead of one parameter per value: on
+PostgreSQL `UPDATE ... FROM unnest(%s, %s, ...)`, whose text is the same for 10 rows or 10,000, so it costs
+nothing to build, convert or plan (the polling benchmark spent most of its time there with Django's
+`bulk_update`, whose CASE-per-column-per-row statements grow with the batch, and then with a `VALUES` list of
+30,000 parameters). SQLite has no arrays and gets the `VALUES` list. Written here because no maintained
 library does this for psycopg 3 (django-bulk-load is psycopg2-only).
 """
 
@@ -16,7 +18,7 @@ from django.db import NotSupportedError, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-MAX_PARAMS = 30_000  # PostgreSQL allows 65,535 parameters per statement
+MAX_PARAMS = 30_000  # SQLite's VALUES lists: at most this many parameters per statement
 _EXPECTED = "_expected"
 _TYPMOD = re.compile(r"\(.*\)")  # varchar(20) -> varchar, numeric(20, 5) -> numeric
 
@@ -33,57 +35,36 @@ def bulk_update(
     With `only_if=(field, values)`, an object is written only while its row still holds `values[i]` in
     that column: a compare-and-swap for many rows in one statement. The others are left as they are and
     left out of the answer, so the caller knows which writes won.
-
-    One `WITH v AS (VALUES ...) UPDATE ... FROM v ... RETURNING` per chunk, on PostgreSQL and SQLite (3.35+)
-    alike; PostgreSQL needs each value cast to its column's type.
     """
     if not objs or not fields:
         return set()
     model = type(objs[0])
-    connection = connections[using]
-    if connection.vendor not in ("postgresql", "sqlite"):
-        raise NotSupportedError(f"bulk_update speaks PostgreSQL and SQLite, not {connection.vendor}")
+    connection = _connection(using)
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     checked = meta.get_field(only_if[0]) if only_if is not None else None
     quote = connection.ops.quote_name
-
-    postgresql = connection.vendor == "postgresql"
-
-    def placeholder(column):
-        # PostgreSQL must be told each value's type. CAST, not `::`, which binds tighter than the minus of
-        # a negative number; and no length or precision, which a cast would cut to where an UPDATE refuses.
-        return f"CAST(%s AS {_TYPMOD.sub('', column.db_type(connection))})" if postgresql else "%s"
-
-    placeholders = [placeholder(column) for column in columns]
     names = [quote(column.column) for column in columns]
+    values = [_values(column, objs, connection) for column in columns]
+    types = list(columns)
+    if checked is not None:
+        names.append(_EXPECTED)
+        values.append([checked.get_db_prep_save(value, connection) for value in only_if[1]])
+        types.append(checked)
     pk = quote(meta.pk.column)
     where = f"t.{pk} = v.{pk}"
     if checked is not None:
-        placeholders.append(placeholder(checked))
-        names.append(_EXPECTED)
-        same = "IS NOT DISTINCT FROM" if postgresql else "IS"  # NULL included
+        same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"  # NULL included
         where += f" AND t.{quote(checked.column)} {same} v.{_EXPECTED}"
-    row = "(" + ", ".join(placeholders) + ")"
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1 : len(columns)])
     # SQLite's RETURNING names the updated table's columns only, and unqualified.
-    returning = f"t.{pk}" if postgresql else pk
-    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
-    limit = min(MAX_PARAMS, connection.features.max_query_params or MAX_PARAMS)
-    per_statement = max(1, limit // len(placeholders))
+    returning = f"t.{pk}" if connection.vendor == "postgresql" else pk
     written = set()
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params = []
-            for index, obj in enumerate(chunk, start=start):
-                params += [
-                    column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns
-                ]
-                if checked is not None:
-                    params.append(checked.get_db_prep_save(only_if[1][index], connection))
+        for source, params in _rows_source(connection, names, types, values):
             cursor.execute(
-                f"WITH v({', '.join(names)}) AS (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608
-                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM v "  # (names from model meta)
+                f"WITH v({', '.join(names)}) AS ({source}) "  # noqa: S608 (names from model meta)
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM v "
                 f"WHERE {where} RETURNING {returning}",
                 params,
             )
@@ -91,20 +72,85 @@ def bulk_update(
     return written
 
 
-def claim_due(rows: QuerySet, *, ids: Iterable[Any] | None, batch_size: int, interval: int, **also) -> list:
+def bulk_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], *, using: str = "default") -> int:
+    """Inserts one row per dict (field name -> value; every dict with the same keys), without building model
+    instances or running `save()`: for append-only rows such as history, written a thousand at a time.
+    Fields left out get their database default, so pass every field without one. Returns how many."""
+    if not rows:
+        return 0
+    connection = _connection(using)
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in fields]
+    values = [
+        [field.get_db_prep_save(row[field.name], connection) for row in rows]
+        for field in fields  # (a row missing a key is the caller's KeyError)
+    ]
+    with connection.cursor() as cursor:
+        for source, params in _rows_source(connection, names, fields, values):
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+                f"SELECT * FROM ({source}) AS v",
+                params,
+            )
+    return len(rows)
+
+
+def _connection(using: str):
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        raise NotSupportedError(f"reseller.db speaks PostgreSQL and SQLite, not {connection.vendor}")
+    return connection
+
+
+def _values(column: models.Field, objs: Sequence[models.Model], connection) -> list:
+    return [column.get_db_prep_save(getattr(obj, column.attname), connection) for obj in objs]
+
+
+def _rows_source(connection, names: list[str], types: list[models.Field], values: list[list]):
+    """(SQL yielding the rows, its parameters), once on PostgreSQL (one array per column; `unnest` needs
+    each array's type, without length or precision, which a cast would cut to where a write refuses), in
+    chunks of VALUES lists on SQLite."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"CAST(%s AS {_TYPMOD.sub('', field.db_type(connection))}[])" for field in types)
+        yield f"SELECT * FROM unnest({arrays})", values  # noqa: S608 (types from model meta)
+        return
+    count = len(values[0])
+    limit = min(MAX_PARAMS, connection.features.max_query_params or MAX_PARAMS)
+    per_statement = max(1, limit // len(names))
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    for start in range(0, count, per_statement):
+        stop = min(count, start + per_statement)
+        params = [column[index] for index in range(start, stop) for column in values]
+        yield f"VALUES {', '.join([row] * (stop - start))}", params
+
+
+def claim_due(
+    rows: QuerySet,
+    *,
+    ids: Iterable[Any] | None,
+    batch_size: int,
+    interval: int,
+    values: Sequence[str] = (),
+    **also,
+) -> list:
     """Claims up to `batch_size` rows due for a check (or exactly `ids`, due or not) by moving their next
     check `interval` seconds on, under SKIP LOCKED, so that overlapping sweeps split the rows between them.
-    `also` are further columns written with the claim."""
+    Returns their primary keys, or with `values`, a tuple (pk, *values) per row. `also` are further columns
+    written with the claim."""
     with transaction.atomic():
         rows = rows.filter(pk__in=list(ids)) if ids is not None else rows.filter(due_now())
-        claimed = list(
-            rows.order_by(F("next_check_at").asc(nulls_first=True), "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch_size]
+        ordered = rows.order_by(F("next_check_at").asc(nulls_first=True), "pk").select_for_update(
+            skip_locked=True, of=("self",)
         )
+        if values:
+            claimed = list(ordered.values_list("pk", *values)[:batch_size])
+            pks = [row[0] for row in claimed]
+        else:
+            claimed = pks = list(ordered.values_list("pk", flat=True)[:batch_size])
         if claimed:
             later = timezone.now() + timedelta(seconds=interval)
-            rows.model.objects.filter(pk__in=claimed).update(next_check_at=later, **also)
+            rows.model.objects.filter(pk__in=pks).update(next_check_at=later, **also)
     return claimed
 
 

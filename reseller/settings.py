@@ -110,6 +110,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Our API v2 endpoint goes straight to its view: it needs none of the middleware below.
+    "reseller.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen (cookie), else the browser's (Accept-Language), else English.
@@ -314,6 +316,9 @@ ORDER_SWEEP_EVERY = seconds("ORDER_SWEEP_EVERY", 120)
 ORDER_SUBMIT_STUCK_AFTER = seconds("ORDER_SUBMIT_STUCK_AFTER", 300)  # submitting longer: review
 ORDER_REQUEUE_AFTER = seconds("ORDER_REQUEUE_AFTER", 900)  # queued longer: the task was lost, re-queue it
 ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed at once (status asks 100)
+# A sweep hands the polling to up to this many tasks per provider (one per ORDER_POLL_BATCH due orders), for
+# as many workers as there are to take them (orders/polling.py: orders_poll_fan_out).
+ORDER_POLL_FAN_OUT = whole("ORDER_POLL_FAN_OUT", 4, unit="tasks")
 ORDER_SUBMIT_MAX_RETRIES = env.int("ORDER_SUBMIT_MAX_RETRIES", default=5)  # when the provider is unreachable
 ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seconds, doubled each retry
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)
@@ -416,6 +421,14 @@ ALERT_EVERY = seconds("ALERT_EVERY", 3600)
 ALERT_PROVIDER_ERRORS = env.int("ALERT_PROVIDER_ERRORS", default=5)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=30.0)
+# Calls in flight to one provider at once, per worker process (catalog/pool.py): status and refill status
+# sweeps, and submissions of queued orders. Providers rate-limit, so keep it modest.
+UPSTREAM_CONCURRENCY = whole("UPSTREAM_CONCURRENCY", 8, unit="calls")
+# A provider that throttles (429), fails (5xx), times out or cannot be reached is left alone for
+# UPSTREAM_BACKOFF_BASE seconds, doubled for each failure in a row, at most UPSTREAM_BACKOFF_MAX (or longer
+# when it asks, by Retry-After, up to an hour); the first call that succeeds ends it.
+UPSTREAM_BACKOFF_BASE = seconds("UPSTREAM_BACKOFF_BASE", 5)
+UPSTREAM_BACKOFF_MAX = seconds("UPSTREAM_BACKOFF_MAX", 300)
 
 # Celery: JSON only, acks late, one task at a time per worker process, hard and soft time limits.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost//"
@@ -431,6 +444,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     else {}
 )  # kombu's filesystem transport needs these folders to exist: ResellerConfig.ready() creates them
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks are sent to and workers read (bench_load gives its run one of its own, dropped afterwards).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Run tasks inline instead of through the broker (a second panel in the chained-panel test; never production).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"

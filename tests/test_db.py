@@ -201,8 +201,9 @@ def test_nothing_to_write_runs_no_statement(django_assert_num_queries):
 
 @pytest.mark.django_db
 def test_more_objects_than_one_statement_holds_are_written_in_several(monkeypatch):
-    """Past MAX_PARAMS parameters the objects go in several statements, and every one is written. Three
-    parameters a row (id, error, remains) under a limit of 7: two rows a statement, four statements."""
+    """On SQLite, past MAX_PARAMS parameters the objects go in several statements, and every one is written.
+    Three parameters a row (id, error, remains) under a limit of 7: two rows a statement, four statements.
+    PostgreSQL takes one array per column, so one statement whatever the number of rows."""
     rows = orders(7)
     monkeypatch.setattr(db, "MAX_PARAMS", 7)
     for index, row in enumerate(rows):
@@ -212,7 +213,8 @@ def test_more_objects_than_one_statement_holds_are_written_in_several(monkeypatc
         written = bulk_update(rows, ["error", "remains"])
 
     assert written == {row.pk for row in rows}
-    assert sum(query["sql"].startswith("WITH v(") for query in queries) == 4
+    statements = 1 if connection.vendor == "postgresql" else 4
+    assert sum(query["sql"].startswith("WITH v(") for query in queries) == statements
     stored = Order.objects.in_bulk([row.pk for row in rows])
     assert [(stored[row.pk].error, stored[row.pk].remains) for row in rows] == [
         (f"answer {index}", -index) for index in range(7)
@@ -275,7 +277,8 @@ def test_a_compare_and_swap_over_several_statements_checks_each_row_against_its_
     with CaptureQueriesContext(connection) as queries:
         written = bulk_update(rows, ["status"], only_if=("status", expected))
 
-    assert sum(query["sql"].startswith("WITH v(") for query in queries) == 3
+    statements = 1 if connection.vendor == "postgresql" else 3  # (PostgreSQL: one array per column)
+    assert sum(query["sql"].startswith("WITH v(") for query in queries) == statements
     assert written == {row.pk for row in rows} - moved
     stored = Order.objects.in_bulk([row.pk for row in rows])
     assert [stored[row.pk].status for row in rows] == [
@@ -425,3 +428,33 @@ def test_group_by_keeps_the_groups_and_their_rows_in_the_order_first_seen():
     rows = [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)]
 
     assert group_by(rows, key=lambda row: row[0]) == [[("b", 1), ("b", 3)], [("a", 2), ("a", 5)], [("c", 4)]]
+
+
+@pytest.mark.django_db
+def test_bulk_insert_writes_plain_rows_without_model_instances():
+    from orders.models import OrderEvent
+    from reseller.db import bulk_insert
+
+    rows = orders(3)
+    now = django_timezone.now()
+    written = bulk_insert(
+        OrderEvent,
+        [
+            {
+                "order": row.pk,
+                "old_status": "",
+                "new_status": "queued",
+                "source": "poll",
+                "note": f"n{i}",
+                "created_by": None,
+                "created_at": now,
+            }
+            for i, row in enumerate(rows)
+        ],
+    )
+
+    assert written == 3
+    assert sorted(OrderEvent.objects.filter(source="poll").values_list("order_id", "note")) == sorted(
+        (row.pk, f"n{i}") for i, row in enumerate(rows)
+    )
+    assert bulk_insert(OrderEvent, []) == 0

@@ -22,6 +22,8 @@ from .models import User
 log = logging.getLogger(__name__)
 
 SEND_CUSTOMER_EMAIL = "accounts.send_customer_email"
+SEND_CUSTOMER_EMAILS = "accounts.send_customer_emails"
+EMAILS_PER_TASK = 50
 SEND_STAFF_EMAIL = "accounts.send_staff_email"
 
 # Each kind has templates/emails/<kind>_subject.txt, <kind>.txt and <kind>.html, and takes this context:
@@ -43,6 +45,18 @@ def customer_notify(*, user_id: int, kind: str, context: dict) -> None:
         raise ValueError(f"Unknown kind of customer email: {kind!r}.")
     context = json.loads(json.dumps(context, default=str))  # what the worker gets, even when run eagerly
     enqueue_after_commit(SEND_CUSTOMER_EMAIL, user_id, kind, context, robust=True)
+
+
+def customers_notify(*, notices: list[tuple[int, str, dict]]) -> None:
+    """`customer_notify` for many emails, each `(user_id, kind, context)`: one task per EMAILS_PER_TASK of
+    them instead of one each (a polling batch refunds hundreds of orders, and queueing a task costs about
+    as much as refunding an order)."""
+    for _user_id, kind, _context in notices:
+        if kind not in KINDS:
+            raise ValueError(f"Unknown kind of customer email: {kind!r}.")
+    notices = json.loads(json.dumps(notices, default=str))
+    for start in range(0, len(notices), EMAILS_PER_TASK):
+        enqueue_after_commit(SEND_CUSTOMER_EMAILS, notices[start : start + EMAILS_PER_TASK], robust=True)
 
 
 def customer_email_send(*, user_id: int, kind: str, context: dict) -> bool:

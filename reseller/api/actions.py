@@ -40,7 +40,14 @@ from orders.placement import order_place
 from orders.refills import refill_request, refill_request_many
 from reseller.wallet.selectors import wallet_balance
 
-from .selectors import api_orders_for_user, api_refills_for_user, api_service_get, api_service_list
+from .selectors import (
+    OrderState,
+    api_order_states_for_user,
+    api_orders_for_user,
+    api_refills_for_user,
+    api_service_get,
+    api_service_list,
+)
 from .services import IdempotencyKeyReused, idempotent_answer, request_fingerprint
 
 MAX_ID_DIGITS = 18  # our ids fit a bigint
@@ -207,7 +214,7 @@ def echo_id(token: str) -> int | str:
     return token if number is None else number
 
 
-def order_answer(order: Order) -> dict:
+def order_answer(order: Order | OrderState) -> dict:
     """An order's status in the shape clients know; a subscription's in part 3's (posts served, expiry,
     child orders), a drip-feed's with its runs done (and child orders) once the provider has said."""
     if order.is_subscription:
@@ -230,8 +237,15 @@ def order_answer(order: Order) -> dict:
 
 
 def _orders_by_token(call: Call, tokens: list[str]) -> dict[str, Order | None]:
-    found = api_orders_for_user(user=call.user, order_ids=filter(None, map(parse_id, tokens)))
-    return {token: found.get(parse_id(token)) for token in tokens}
+    ids = {token: parse_id(token) for token in tokens}
+    found = api_orders_for_user(user=call.user, order_ids=filter(None, ids.values()))
+    return {token: found.get(ids[token]) for token in tokens}
+
+
+def _states_by_token(call: Call, tokens: list[str]) -> dict[str, OrderState | None]:
+    ids = {token: parse_id(token) for token in tokens}
+    found = api_order_states_for_user(user=call.user, order_ids=filter(None, ids.values()))
+    return {token: found.get(ids[token]) for token in tokens}
 
 
 # Handlers -------------------------------------------------------------------------------------------------
@@ -293,14 +307,14 @@ def _add_error(exc: OrderError, service) -> str | Promise:
 
 
 def status(call: Call) -> dict:
-    order = _orders_by_token(call, [call.get("order")])[call.get("order")]
+    order = _states_by_token(call, [call.get("order")])[call.get("order")]
     if order is None:
         raise ApiError(INCORRECT_ORDER_ID)
     return {**order_answer(order), "currency": settings.PANEL_CURRENCY}
 
 
 def statuses(call: Call) -> dict:
-    orders = _orders_by_token(call, split_ids(call.data["orders"]))
+    orders = _states_by_token(call, split_ids(call.data["orders"]))
     return {
         token: order_answer(order) if order is not None else {"error": INCORRECT_ORDER_ID}
         for token, order in orders.items()

@@ -19,13 +19,13 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import get_usage
 
 from catalog.protocol import INCORRECT_REQUEST, INVALID_KEY
 from reseller.accounts.selectors import api_key_get_for_user
 from reseller.accounts.services import api_key_authenticate
 
 from .actions import ACTIONS, COMMON_PARAMS, ApiError, Call, action_for, perform
+from .limits import usage_count
 from .models import IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -108,21 +108,15 @@ def _rate_limit(request, user) -> JsonResponse | None:
     """The over-the-limit answer, or None. Counted per customer (never by the key itself) in the Django
     cache; if the cache is down, requests go through rather than the API going down with it."""
     try:
-        usage = get_usage(
-            request,
-            group="api-v2",
-            key=lambda group, request: f"user:{user.pk}",
-            rate=lambda group, request: settings.API_RATE_LIMIT,
-            increment=True,
-        )
+        usage = usage_count(name=f"user:{user.pk}", rate=settings.API_RATE_LIMIT)
     except Exception:
         log.warning("api v2: rate limiter unavailable, request let through", exc_info=True)
         return None
-    if not usage or not usage["should_limit"]:
+    if not usage.over:
         return None
     response = _answer({"error": RATE_LIMITED})
-    if usage["time_left"] > 0:
-        response["Retry-After"] = str(usage["time_left"])
+    if usage.time_left > 0:
+        response["Retry-After"] = str(usage.time_left)
     return response
 
 

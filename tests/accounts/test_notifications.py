@@ -230,3 +230,41 @@ def test_an_expired_subscription_says_the_unserved_posts_are_refunded(alice, syn
     (message,) = mail.outbox
     assert f"Subscription {order.pk} Expired before all its posts were served" in message.body
     assert format_money(Order.objects.get(pk=order.pk).refund) in message.body
+
+
+def test_many_emails_go_in_one_task_per_fifty_and_one_that_fails_is_retried_alone(
+    db, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    from reseller.accounts import tasks
+    from reseller.accounts.notifications import ORDER_REFUNDED, customers_notify
+    from tests.factories import UserFactory
+
+    users = [UserFactory(email=f"u{i}@example.com") for i in range(3)]
+    context = {
+        "order_id": 1,
+        "order_public_id": "x",
+        "amount": "1",
+        "status": "canceled",
+        "full": True,
+        "balance": "1",
+    }
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        customers_notify(notices=[(users[i % 3].pk, ORDER_REFUNDED, context) for i in range(120)])
+    assert len(queued) == 3  # 50 + 50 + 20
+
+    retried = []
+    send = tasks.notifications.customer_email_send
+
+    def flaky(*, user_id, kind, context):
+        if user_id == users[1].pk:
+            raise OSError("mail server down")
+        return send(user_id=user_id, kind=kind, context=context)
+
+    monkeypatch.setattr(tasks.notifications, "customer_email_send", flaky)
+    monkeypatch.setattr(
+        tasks.send_customer_email, "apply_async", lambda args, countdown: retried.append(args)
+    )
+    sent = tasks.send_customer_emails([(user.pk, ORDER_REFUNDED, context) for user in users])
+
+    assert sent == 2 and len(mailoutbox) == 2
+    assert [args[0] for args in retried] == [users[1].pk]

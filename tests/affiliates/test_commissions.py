@@ -147,13 +147,13 @@ def test_two_pollers_finishing_the_same_orders_earn_one_exact_commission_each(
     ids = [completed.pk, partial.pk]
     Order.objects.filter(pk__in=ids).update(next_check_at=None)
     claiming = threading.Lock()  # a claim is SKIP LOCKED: one at a time, so both pollers get the orders
-    claim_batches = polling.claim_batches
+    claim_due = polling.claim_due
 
     def claim_in_turn(*args, **kwargs):
         with claiming:
-            return list(claim_batches(*args, **kwargs))
+            return claim_due(*args, **kwargs)
 
-    monkeypatch.setattr(polling, "claim_batches", claim_in_turn)
+    monkeypatch.setattr(polling, "claim_due", claim_in_turn)
     monkeypatch.setattr(polling, "_apply", meet_before(2, polling._apply))
 
     results = run_together(2, lambda i: orders_poll(order_ids=ids))

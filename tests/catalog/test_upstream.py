@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 from catalog import protocol, upstream
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
-from catalog.upstream import Ambiguous, Client, ItemError, Rejected, Unreachable
+from catalog.upstream import (
+    Ambiguous,
+    Client,
+    ItemError,
+    Overloaded,
+    Rejected,
+    Throttled,
+    Unreachable,
+    backs_off,
+)
 from tests.conftest import SIMULATOR_KEY
 
 
@@ -458,10 +467,47 @@ def test_an_add_answer_without_an_order_id_is_ambiguous(status, body, content_ty
 
 @responses.activate
 def test_a_json_error_with_a_4xx_status_is_still_rejected():
-    responses.post(URL, json={"error": "Too many requests"}, status=429)
+    responses.post(URL, json={"error": "Invalid API key"}, status=403)
 
-    with pytest.raises(Rejected, match="Too many requests"):
+    with pytest.raises(Rejected, match="Invalid API key"):
         Client(URL, "k").balance()
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (429, {"error": "Too many requests"}, {"Retry-After": "30"}),
+        (429, "<html>Slow down</html>", {"Retry-After": "30"}),
+        (200, {"error": "Rate limit exceeded, try again later"}, {}),
+    ],
+)
+def test_a_provider_that_throttles_is_throttled_not_rejected(status, body, headers):
+    """A 429, or an error that says "too many requests", refused the request for now: safe to send again
+    (an `add` too, unlike a refusal that fails the order), and says how long to wait when it does."""
+    kwargs = {"json": body} if isinstance(body, dict) else {"body": body}
+    responses.post(URL, status=status, headers=headers, **kwargs)
+
+    with pytest.raises(Throttled) as caught:
+        Client(URL, "k").add(service="1", link="https://example.com", quantity=10)
+
+    assert isinstance(caught.value, Unreachable) and not isinstance(caught.value, Rejected)
+    assert caught.value.retry_after == (30.0 if headers else None)
+    assert backs_off(caught.value)
+
+
+@responses.activate
+def test_a_5xx_is_overloaded_and_backs_off_while_a_refusal_does_not():
+    responses.post(URL, body="<h1>502 Bad Gateway</h1>", status=502)
+    responses.post(URL, json={"error": "Incorrect order ID"})
+
+    with pytest.raises(Overloaded) as failed:
+        Client(URL, "k").status("1")
+    with pytest.raises(Rejected) as refused:
+        Client(URL, "k").status("1")
+
+    assert isinstance(failed.value, Ambiguous) and backs_off(failed.value)
+    assert not backs_off(refused.value)
 
 
 @responses.activate

@@ -200,7 +200,7 @@ def test_a_polling_sweep_that_fails_writes_none(db, monkeypatch):
     def fail(**kwargs):
         raise RuntimeError("the sweep broke")
 
-    monkeypatch.setattr(polling, "orders_poll", fail)
+    monkeypatch.setattr(polling, "orders_poll_fan_out", fail)
     with pytest.raises(RuntimeError):
         orders_poll()
 

@@ -311,3 +311,38 @@ def test_operators_cannot_touch_an_order_whose_submission_is_in_flight(order, ac
             operators.order_set_upstream_id(order=reload(order), upstream_id="5", by=None)
 
     assert reload(order).status == Status.SUBMITTING and reload(order).refund == 0
+
+
+def test_the_sweeper_submits_many_lost_orders_in_one_task_each_placed_once(
+    alice, likes, simulator, eager_celery, monkeypatch, django_capture_on_commit_callbacks
+):
+    """After an outage, the lost queued orders go out in one task, several calls at once; each is placed
+    once, and running the task again places nothing more."""
+    from orders import placement
+
+    monkeypatch.setattr(placement, "order_submission_enqueue", lambda **kwargs: None)  # tasks lost
+    orders = [order_place(user=alice, service=likes, link=f"{LINK}{i}", quantity=100) for i in range(12)]
+    Order.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert sweeper.orders_sweep() == (0, 12)
+
+    assert len(queued) == 1  # one task for the twelve (eager: it ran)
+
+    assert set(Order.objects.values_list("status", flat=True)) == {Status.PENDING}
+    assert len(upstream_orders(simulator)) == 12
+    again = submission.orders_submit_many(order_ids=[order.pk for order in orders])
+    assert set(again.values()) == {Outcome.SKIPPED} and len(upstream_orders(simulator)) == 12
+
+
+def test_a_throttled_add_stays_queued_for_a_retry_and_is_not_failed(order, alice, simulator):
+    """A 429 on `add` says the provider took nothing: the order waits for a retry, charge kept, instead of
+    failing as a refusal would."""
+    simulator.simulator.inject("http429", action="add")
+
+    assert order_submit(order_id=order.pk) is Outcome.UNREACHABLE
+
+    order = reload(order)
+    assert order.status == Status.QUEUED and order.refund == 0
+    assert not upstream_orders(simulator)
+    assert order_submit(order_id=order.pk) is Outcome.PLACED
