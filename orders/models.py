@@ -145,7 +145,10 @@ class Order(models.Model):
     """
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Not indexed alone: orders_of_user (user, -id) serves it, and every index is one more write per poll.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
     link = models.URLField(max_length=2048, blank=True)  # a subscription has a username instead
@@ -185,7 +188,8 @@ class Order(models.Model):
     )
     refund = models.DecimalField(**MONEY, default=0)
     # Where it stands
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # Not indexed alone: orders_to_poll (status, next_check_at) serves it.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     error = models.CharField(max_length=500, blank=True, help_text="The reason shown to the customer.")
     review_reason = models.CharField(max_length=500, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)

@@ -132,6 +132,39 @@ def _polled():
     return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
 
 
+# What a claim reads of each order: enough to ask for it (its provider, its id there) and to tell whether
+# an answer changes anything (`_read`).
+CLAIMED_FIELDS = [
+    "id",
+    "provider_id",
+    "upstream_id",
+    "status",
+    "service_type",
+    "quantity",
+    "runs",
+    "upstream_fields",
+    *ANSWER_FIELDS,
+]
+PROVIDER, UPSTREAM_ID = CLAIMED_FIELDS.index("provider_id"), CLAIMED_FIELDS.index("upstream_id")
+
+
+class _Seen:
+    """An order as its claim read it: the claimed fields and the model's own reading of them (a drip-feed's
+    runs, a subscription's posts), without building a model instance for each answer."""
+
+    __slots__ = tuple(CLAIMED_FIELDS)
+
+    def __init__(self, *values):
+        for name, value in zip(CLAIMED_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+    is_subscription = Order.is_subscription
+    is_dripfeed = Order.is_dripfeed
+    per_run = Order.per_run
+    posts = Order.posts
+    per_post = Order.per_post
+
+
 # The fields a poll reads and writes: the rest of a wide row (links, comments, what `add` sent) stays unread.
 POLL_FIELDS = [
     "id",
@@ -188,32 +221,32 @@ class _Sweep:
         """Exactly these orders (if open), due or not, a batch at a time."""
         for start in range(0, len(order_ids), self.size):
             claimed = self._claim(_polled(), ids=order_ids[start : start + self.size])
-            missing = {provider_id for _, provider_id, _ in claimed} - set(self.providers)
+            missing = {row[PROVIDER] for row in claimed} - set(self.providers)
             self.providers.update(Provider.objects.in_bulk(missing))
             self._ask(claimed)
             while self.calls.pending():
                 self._collect()
         self._apply_ready()
 
-    def _claim(self, rows, *, ids) -> list[tuple[int, int, str]]:
+    def _claim(self, rows, *, ids) -> list[tuple]:
         claimed = claim_due(
             rows,
             ids=ids,
             batch_size=self.size,
             interval=settings.ORDER_POLL_INTERVAL,
-            values=("provider_id", "upstream_id"),
+            values=CLAIMED_FIELDS[1:],  # the first is the id
             last_checked_at=timezone.now(),
         )
         if claimed:
             self.result.batches += 1
         return claimed
 
-    def _ask(self, claimed: list[tuple[int, int, str]]) -> None:
-        for orders in group_by(claimed, lambda row: row[1]):
-            provider = self.providers[orders[0][1]]
+    def _ask(self, claimed: list[tuple]) -> None:
+        for orders in group_by(claimed, lambda row: row[PROVIDER]):
+            provider = self.providers[orders[0][PROVIDER]]
             for chunk in protocol.chunks(orders):
                 self.result.calls += 1
-                ids = [upstream_id for _, _, upstream_id in chunk]
+                ids = [row[UPSTREAM_ID] for row in chunk]
                 self.calls.submit(provider, lambda client, ids=ids: client.statuses(ids), tag=chunk)
 
     def _collect(self) -> None:
@@ -233,16 +266,16 @@ class _Sweep:
         answers = {}
         for item in ready:
             if item.error is None:
-                answers.update((pk, item.answer.get(upstream_id)) for pk, _, upstream_id in item.tag)
+                answers.update((row[0], (item.answer.get(row[UPSTREAM_ID]), row)) for row in item.tag)
             else:
                 self._failed(item)
-        if answers:
-            _apply(answers, self.result)
+        if changing := _changing(answers, self.result):
+            _apply(changing, self.result)
 
     def _failed(self, item: Done) -> None:
         """A call that failed: its orders say why, and are checked again once the provider's wait is over
         (at their next check anyway, if that comes first)."""
-        pks = [pk for pk, _, _ in item.tag]
+        pks = [row[0] for row in item.tag]
         rows = Order.objects.filter(pk__in=pks)
         until = item.provider.backoff_until
         if isinstance(item.error, BackingOff):
@@ -258,8 +291,31 @@ class _Sweep:
             rows.update(next_check_at=Least(F("next_check_at"), until))
 
 
+def _changing(answers: dict[int, tuple[object, tuple]], result: PollResult) -> dict[int, object]:
+    """The answers that change something, by order: each answer (its pk -> the OrderStatus or ItemError,
+    None when it was not answered, with the row as claimed) is read against the order as the claim saw
+    it, and most change nothing. Those are done with: their next check is already set, so they cost no
+    write and no lock. The rest are applied against their rows locked and read again."""
+    changing = {}
+    for pk, (answer, row) in answers.items():
+        if answer is None:
+            continue
+        seen = _Seen(*row)
+        if isinstance(answer, upstream.ItemError):
+            result.errors += 1
+            if seen.poll_error != answer.message[:300]:
+                changing[pk] = answer
+            continue
+        result.checked += 1
+        changes, to = _read(seen, answer)
+        if to is not None or any(getattr(seen, name) != value for name, value in changes.items()):
+            changing[pk] = answer
+    return changing
+
+
 def _apply(answers: dict[int, object], result: PollResult) -> None:
-    """Applies each order's answer (its pk -> the OrderStatus or ItemError; None: it was not answered)."""
+    """Applies each order's answer (its pk -> the OrderStatus or ItemError) to its row, locked and read
+    again: a status change is a move, anything else a bulk update. Counted by `_changing`."""
     now = timezone.now()
     with transaction.atomic():
         fresh = (
@@ -269,14 +325,10 @@ def _apply(answers: dict[int, object], result: PollResult) -> None:
         )
         moves, updated = [], []
         for order in fresh.select_for_update(of=("self",)):
-            answer = answers.get(order.pk)
-            if answer is None:
-                continue
+            answer = answers[order.pk]
             if isinstance(answer, upstream.ItemError):
-                result.errors += 1
                 changes, to = {"poll_error": answer.message[:300]}, None
             else:
-                result.checked += 1
                 changes, to = _read(order, answer)
             if to is not None:
                 moves.append(Move(order, to, Source.POLL, changes=changes))

@@ -57,8 +57,8 @@ def _part_delivered(order: Order) -> bool:
 def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
     """Pays the refunds through the wallet, all or none, in a constant number of queries (a polling batch
     refunds hundreds of orders at once). The orders' `user` should be loaded with them."""
-    entries = wallet_moves(
-        moves=[
+    with translation.override("en"):  # the notes are stored: in one language whatever the request's
+        moves = [
             WalletMove(
                 user=order.user,
                 amount=amount,
@@ -69,7 +69,7 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
             for order, amount in refunds
             if amount > 0
         ]
-    )
+    entries = wallet_moves(moves=moves)
     # One email per refunded order, queued (many to a task) when the move's transaction commits.
     orders = {order.pk: order for order, _ in refunds}
     notices = []
@@ -88,7 +88,6 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
 
 
 def _note(order: Order) -> str:
-    """The ledger row's note: stored, so in one language whatever the request's."""
+    """The ledger row's note (in the language active: English, for the ledger)."""
     undelivered = order.remains if _ends_with_a_share(order) else order.quantity
-    with translation.override("en"):
-        return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"
+    return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"

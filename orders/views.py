@@ -5,13 +5,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reseller.money import format_money, format_number
+from reseller.pagination import KeysFirstPaginator
 from reseller.wallet.selectors import wallet_balance
 
 from .cancels import cancel_problem, orders_cancel
@@ -175,7 +175,7 @@ def order_list(request):
     search = request.GET.get("q", "")[:200]
     orders = order_list_for_user(user=request.user, status=status, search=search)
     filters = {"status": status, "q": search}
-    page = Paginator(orders, settings.ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(orders, settings.ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
     _with_actions(page.object_list)
     context = {
         "page": page,

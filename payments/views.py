@@ -6,13 +6,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from reseller.pagination import KeysFirstPaginator
 from reseller.rich_text import render_markdown
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import funds_instructions_text, ledger_entry_list, wallet_balance, wallet_owed
@@ -101,7 +101,7 @@ def deposit_detail(request, public_id):
 @login_required
 @require_GET
 def deposits(request):
-    paginator = Paginator(deposit_list(user=request.user), settings.DEPOSITS_PAGE_SIZE)
+    paginator = KeysFirstPaginator(deposit_list(user=request.user), settings.DEPOSITS_PAGE_SIZE)
     template = "payments/deposit_list.html"
     if request.htmx and not request.htmx.boosted:  # a page of the table, swapped in place
         template += "#deposit-table"
@@ -152,7 +152,7 @@ def bank_simulate(request):
 def transactions(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in LedgerEntry.Kind.values else ""
-    paginator = Paginator(ledger_entry_list(user=request.user, kind=kind), settings.WALLET_PAGE_SIZE)
+    paginator = KeysFirstPaginator(ledger_entry_list(user=request.user, kind=kind), settings.WALLET_PAGE_SIZE)
     context = {
         "page": paginator.get_page(request.GET.get("page")),
         "kind": kind,

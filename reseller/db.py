@@ -138,20 +138,73 @@ def claim_due(
     check `interval` seconds on, under SKIP LOCKED, so that overlapping sweeps split the rows between them.
     Returns their primary keys, or with `values`, a tuple (pk, *values) per row. `also` are further columns
     written with the claim."""
-    with transaction.atomic():
+    with transaction.atomic(using=rows.db):
         rows = rows.filter(pk__in=list(ids)) if ids is not None else rows.filter(due_now())
         ordered = rows.order_by(F("next_check_at").asc(nulls_first=True), "pk").select_for_update(
             skip_locked=True, of=("self",)
         )
+        later = timezone.now() + timedelta(seconds=interval)
+        if connections[rows.db].vendor == "postgresql":
+            claimed = _claim_returning(ordered[:batch_size], values, {"next_check_at": later, **also})
+            return [row[0] for row in claimed] if not values else claimed
         if values:
             claimed = list(ordered.values_list("pk", *values)[:batch_size])
             pks = [row[0] for row in claimed]
         else:
             claimed = pks = list(ordered.values_list("pk", flat=True)[:batch_size])
         if claimed:
-            later = timezone.now() + timedelta(seconds=interval)
             rows.model.objects.filter(pk__in=pks).update(next_check_at=later, **also)
     return claimed
+
+
+def _claim_returning(rows: QuerySet, values: Sequence[str], writes: dict[str, Any]) -> list[tuple]:
+    """PostgreSQL's claim in one statement: the rows locked (SKIP LOCKED) by a sub-select, written and
+    returned by one UPDATE, the values converted as the ORM converts them."""
+    model, connection = rows.model, connections[rows.db]
+    meta, quote = model._meta, connection.ops.quote_name
+    select, params = rows.values_list("pk").query.get_compiler(rows.db).as_sql()
+    written = [meta.get_field(name) for name in writes]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in written)
+    read = RowReader(model, ["pk", *values], using=rows.db)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM ({select}) AS due(claimed) "  # noqa: S608 (model meta)
+            f"WHERE t.{pk} = due.claimed RETURNING {read.columns('t')}",
+            [*(field.get_db_prep_save(writes[field.name], connection) for field in written), *params],
+        )
+        return [read(row) for row in cursor.fetchall()]
+
+
+class RowReader:
+    """Reads raw rows of `fields` (names or attnames, "pk" too) of `model` as the ORM would return them
+    from `values_list`: each column through the database's and the field's converters (JSON decoded,
+    decimals and datetimes as Django makes them). For SQL written by hand."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str], *, using: str = "default"):
+        self.alias, meta = using, model._meta
+        connection = connections[using]
+        self.fields = [meta.pk if name == "pk" else meta.get_field(name) for name in fields]
+        self.quoted = [connection.ops.quote_name(field.column) for field in self.fields]
+        self.converters = []
+        for index, field in enumerate(self.fields):
+            column = field.get_col(meta.db_table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if found:
+                self.converters.append((index, column, found))
+
+    def columns(self, table: str | None = None) -> str:
+        """The columns to select, in order, each prefixed by `table` (a quoted alias or name) if given."""
+        return ", ".join(f"{table}.{name}" if table else name for name in self.quoted)
+
+    def __call__(self, row: Sequence[Any]) -> tuple:
+        if not self.converters:
+            return tuple(row)
+        values, connection = list(row), connections[self.alias]
+        for index, column, converters in self.converters:
+            for convert in converters:
+                values[index] = convert(values[index], column, connection)
+        return tuple(values)
 
 
 def claim_batches(

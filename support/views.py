@@ -5,11 +5,12 @@ redirect (POST, redirect, GET)."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reseller.pagination import KeysFirstPaginator
 
 from .errors import SupportError
 from .forms import ReplyForm, TicketForm
@@ -31,7 +32,7 @@ def _refused(form, exc: SupportError) -> None:
 @require_GET
 def ticket_list(request):
     tickets = ticket_list_for_user(user=request.user)
-    page = Paginator(tickets, settings.SUPPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(tickets, settings.SUPPORT_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "support/ticket_list.html"
     if request.htmx and not request.htmx.boosted:  # the pagination's links swap only the table
         template += "#ticket-table"

@@ -353,6 +353,27 @@ def test_ids_claims_exactly_those_rows_due_or_not():
 
 
 @pytest.mark.django_db
+def test_claimed_values_read_as_the_orm_reads_them():
+    """The claim returns the values asked for as `values_list` would: JSON decoded, decimals exact, in
+    the order asked, for the rows it claimed."""
+    (order,) = orders(1)
+    Order.objects.filter(pk=order.pk).update(
+        upstream_fields={"posts": "5", "expiry": "01/02/2030"},
+        child_orders=[7, 8],
+        upstream_charge=Decimal("0.12345"),
+        start_count=12,
+    )
+    fields = ("upstream_fields", "child_orders", "upstream_charge", "start_count", "status")
+    expected = Order.objects.values_list("pk", *fields).get(pk=order.pk)
+
+    claimed = claim_due(Order.objects.all(), ids=None, batch_size=5, interval=60, values=fields)
+
+    assert claimed == [expected]
+    assert claimed[0][1] == {"posts": "5", "expiry": "01/02/2030"}
+    assert claimed[0][3] == Decimal("0.12345")
+
+
+@pytest.mark.django_db
 def test_claim_batches_goes_through_ids_a_batch_at_a_time():
     """A "poll now" of many orders, none due: every id is claimed, `batch_size` at a time, in order."""
     rows = orders(7)
@@ -387,23 +408,25 @@ def test_a_claimed_row_is_not_due_again_until_its_interval_has_passed(monkeypatc
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_claiming_at_once_split_the_rows_with_none_twice_and_none_left(monkeypatch):
-    """Two overlapping sweeps. Each holds its first batch, selected and locked but not yet moved on, until
-    the other has selected its own (the barrier, in front of the claim's write): without FOR UPDATE both
-    would take the same rows, without SKIP LOCKED the second would wait for the first, which waits for it
-    (a deadlock, broken by the barrier's timeout). Between them they claim every row exactly once."""
+    """Two overlapping sweeps. Each holds its first batch, claimed but not committed, until the other has
+    claimed its own (the barrier, after the claim's one statement, inside its transaction): without FOR
+    UPDATE both would take the same rows, without SKIP LOCKED the second would wait for the first, which
+    waits for it (a deadlock, broken by the barrier's timeout). Between them they claim every row exactly
+    once."""
     ids = {row.pk for row in orders(100)}
     first_claims, seen = threading.Barrier(2), threading.local()
     met = []
-    real_timedelta = db.timedelta
+    real_claim = db._claim_returning
 
-    def timedelta_once_both_selected(*args, **kwargs):  # claim_due's `later`, between SELECT and UPDATE
+    def claim_then_wait_once(*args, **kwargs):
+        claimed = real_claim(*args, **kwargs)
         if not getattr(seen, "met", False):
             seen.met = True
             first_claims.wait(timeout=5)
             met.append(threading.get_ident())
-        return real_timedelta(*args, **kwargs)
+        return claimed
 
-    monkeypatch.setattr(db, "timedelta", timedelta_once_both_selected)
+    monkeypatch.setattr(db, "_claim_returning", claim_then_wait_once)
 
     results = run_together(
         2,

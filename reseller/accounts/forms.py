@@ -2,6 +2,9 @@
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import User, time_zone_names
@@ -32,9 +35,32 @@ def time_zone_choices() -> list:
     ]
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written here rather than through a template each: Django's took 30 ms
+    for the 600 time zones, most of the account page's time. The same HTML (options' own attributes
+    aside, which these have none of)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group, options, _index in widget["optgroups"]:
+            rows = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((o["value"], mark_safe(" selected") if o["selected"] else "", o["label"]) for o in options),
+            )
+            groups.append(format_html('<optgroup label="{}">{}</optgroup>', group, rows) if group else rows)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(widget["attrs"]),
+            format_html_join("", "{}", ((g,) for g in groups)),
+        )
+
+
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), required=False)
-    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, widget=QuickSelect)
     email_notifications = forms.BooleanField(
         label=_(
             "Email me when an order is refunded, a refill completes, funds are credited "

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from catalog.models import Provider, Service
 from orders.models import Order, Refill
 from orders.selectors import sellable_services
+from reseller.db import RowReader
 
 from .models import IdempotencyKey
 
@@ -51,36 +52,20 @@ def _service_query(alias: str):
     provider_key, service_key = quote(Provider._meta.pk.column), quote(Service._meta.pk.column)
     # Our own table and column names, quoted; the id is a parameter.
     sql = (
-        f"SELECT {', '.join(service_columns + provider_columns)} FROM {service} "  # noqa: S608
+        f"SELECT {service_columns}, {provider_columns} FROM {service} "  # noqa: S608
         f"INNER JOIN {provider} ON {service}.{foreign_key} = {provider}.{provider_key} "
         f"WHERE {service}.{service_key} = %s"
     )
-    return sql, len(service_columns), load_service, load_provider
+    return sql, len(Service._meta.concrete_fields), load_service, load_provider
 
 
 def _loader(model, alias: str):
     """The quoted columns of every concrete field of `model`, and a function making an instance from
     their values as the ORM would."""
-    db = connections[alias]
-    fields = model._meta.concrete_fields
-    table = model._meta.db_table
-    columns = [f"{db.ops.quote_name(table)}.{db.ops.quote_name(field.column)}" for field in fields]
-    names = [field.attname for field in fields]
-    columns_read = [(index, field.get_col(table)) for index, field in enumerate(fields)]
-    converters = [
-        (index, column, converters)
-        for index, column in columns_read
-        if (converters := db.ops.get_db_converters(column) + column.field.get_db_converters(db))
-    ]
-
-    def load(values):
-        values = list(values)
-        for index, column, column_converters in converters:
-            for convert in column_converters:
-                values[index] = convert(values[index], column, connections[alias])
-        return model.from_db(alias, names, values)
-
-    return columns, load
+    names = [field.attname for field in model._meta.concrete_fields]
+    read = RowReader(model, names, using=alias)
+    table = connections[alias].ops.quote_name(model._meta.db_table)
+    return read.columns(table), lambda values: model.from_db(alias, names, read(values))
 
 
 def api_orders_for_user(*, user, order_ids: Iterable[int]) -> dict[int, Order]:

@@ -161,3 +161,21 @@ def test_the_switcher_ignores_an_unknown_language_and_an_unsafe_next(alice, alic
     assert response.status_code == 302 and response.url == "/"
     assert reload(alice).language == ""
     assert alice_client.get(reverse("set_language")).status_code == 405
+
+
+@pytest.mark.parametrize("value", ["", "Asia/Ho_Chi_Minh", "Europe/Berlin"])
+def test_the_quick_time_zone_select_is_the_html_django_s_select_makes(value):
+    """The time zone list is written without a template per option: the same elements, attributes, groups,
+    labels (escaped) and choice as Django's own Select."""
+    from django import forms
+    from django.test.html import parse_html
+
+    from reseller.accounts.forms import QuickSelect, time_zone_choices
+
+    choices = [*time_zone_choices(), ("<b>", "Tom & Jerry's <zone>")]
+    attrs = {"id": "id_time_zone", "aria-describedby": "help"}
+    quick = QuickSelect(choices=choices).render("time_zone", value, attrs)
+    django = forms.Select(choices=choices).render("time_zone", value, attrs)
+
+    assert parse_html(quick) == parse_html(django)
+    assert quick.count(" selected") == 1

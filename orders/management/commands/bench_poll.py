@@ -75,6 +75,10 @@ class Command(BaseCommand):
         simulator.config.latency = latency
         provider = _Forked(simulator, port)
         try:
+            # Untimed: the first answers bring each order's start count, remains and charge; from then on
+            # an answer that says what the last one said changes nothing.
+            self.orders().update(next_check_at=None)
+            polling.orders_poll(provider_ids=[self.provider_id])
             self.sweep("sweep 0: nothing changes (the steady state)", naive)
             provider.advance(700)  # every order moves Pending -> In progress: all change, no refunds
             self.sweep("sweep 1: all move to In progress", naive)
@@ -157,11 +161,14 @@ class Command(BaseCommand):
         done, result = 0, polling.PollResult()
         started = time.perf_counter()
         while time.perf_counter() - started < self.naive_seconds:
-            claimed = claim_due(rows, ids=None, batch_size=1, interval=3600, values=("upstream_id",))
+            fields = polling.CLAIMED_FIELDS[1:]
+            claimed = claim_due(rows, ids=None, batch_size=1, interval=3600, values=fields)
             if not claimed:
                 break
-            ((pk, upstream_id),) = claimed
-            polling._apply({pk: client.status(upstream_id)}, result)
+            ((pk, *_),) = claimed
+            answer = client.status(claimed[0][polling.UPSTREAM_ID])
+            if changing := polling._changing({pk: (answer, claimed[0])}, result):
+                polling._apply(changing, result)
             done += 1
         elapsed = time.perf_counter() - started
         return done / elapsed if elapsed else 0
