@@ -14,8 +14,8 @@ from reseller.enqueue import enqueue_after_commit
 
 from .models import Order, Refill, RefillStatus, Source, Status
 from .moves import Move, orders_move, refills_move
+from .queue import SUBMIT_ORDERS
 
-SUBMIT_ORDERS = "orders.tasks.orders_submit"
 REQUEUE_PER_TASK = 200
 
 ORDER_STUCK = "Submission never finished (the worker may have stopped after sending); check upstream."

@@ -481,3 +481,24 @@ def test_bulk_insert_writes_plain_rows_without_model_instances():
         (row.pk, f"n{i}") for i, row in enumerate(rows)
     )
     assert bulk_insert(OrderEvent, []) == 0
+
+
+@pytest.mark.django_db
+def test_rows_with_parent_reads_what_select_related_reads_in_one_query(django_assert_num_queries):
+    ServiceFactory()  # another service, of another provider: not in the answer
+    service = ServiceFactory(upstream_name="Likes", min_quantity=10)
+    wanted = Service.objects.select_related("provider").get(pk=service.pk)
+    by_pk = db.rows_with_parent(Service, "provider", "pk", connection.alias)
+
+    with django_assert_num_queries(1):
+        [found] = by_pk(service.pk)
+        provider = found.provider
+
+    assert [getattr(found, f.attname) for f in Service._meta.concrete_fields] == [
+        getattr(wanted, f.attname) for f in Service._meta.concrete_fields
+    ]
+    assert [getattr(provider, f.attname) for f in provider._meta.concrete_fields] == [
+        getattr(wanted.provider, f.attname) for f in provider._meta.concrete_fields
+    ]
+    assert not found._state.adding and found._state.db == connection.alias
+    assert by_pk(service.pk + 1000) == []

@@ -6,8 +6,10 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from reseller.db import rows_with_parent
 
 from .models import ApiKey, User
 
@@ -41,8 +43,8 @@ def api_key_authenticate(*, key: str) -> User | None:
     if not isinstance(key, str) or len(key) <= ApiKey.PREFIX_LENGTH:
         return None
     key_hash = _hash_key(key)
-    candidates = ApiKey.objects.filter(prefix=key[: ApiKey.PREFIX_LENGTH]).select_related("user")
-    for api_key in candidates:
+    keys_with_users = rows_with_parent(ApiKey, "user", "prefix", connection.alias)
+    for api_key in keys_with_users(key[: ApiKey.PREFIX_LENGTH]):
         if hmac.compare_digest(api_key.key_hash, key_hash):
             if not api_key.user.is_active:
                 return None

@@ -1,5 +1,6 @@
 """Writes for the wallet. `wallet_move` is the one function that changes a balance."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from reseller.accounts.models import User
 from reseller.accounts.notifications import FUNDS_CREDITED, customer_notify
-from reseller.db import bulk_update
+from reseller.db import RowReader, bulk_update
 from reseller.money import MAX_ABS_AMOUNT, format_money, quantize_amount
 
 from .models import LedgerEntry, Wallet
@@ -131,7 +132,9 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
     """The one function that changes balances: `wallet_move` for many movements at once, all or nothing,
     in a constant number of queries (the polling sweep refunds hundreds of orders per batch).
 
-    Wallets are locked in user order, so concurrent callers cannot deadlock each other.
+    Wallets are locked in user order, so concurrent callers cannot deadlock each other. One movement that
+    is not a refund (an order's charge, a deposit) is one conditional update of its wallet and the insert
+    of its row; should the update refuse, the general path below says why.
     """
     moves = [replace(move, amount=quantize_amount(move.amount)) for move in moves]
     for move in moves:
@@ -141,13 +144,12 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
     if not moves:
         return []
     user_ids = sorted({move.user.pk for move in moves})
-    with transaction.atomic():
-        Wallet.objects.bulk_create([Wallet(user_id=pk) for pk in user_ids], ignore_conflicts=True)
-        wallets = {
-            w.user_id: w
-            for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id")
-        }
-        _check_refunds([move for move in moves if move.kind == Kind.REFUND])
+    refunds = [move for move in moves if move.kind == Kind.REFUND]
+    with _transaction():
+        if len(moves) == 1 and not refunds and (entry := _move_one(moves[0])) is not None:
+            return [entry]
+        wallets = _wallets_locked(user_ids)
+        _check_refunds(refunds)
         entries = []
         for move in moves:
             wallet = wallets[move.user.pk]
@@ -159,21 +161,10 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
             if new_balance >= MAX_ABS_AMOUNT:
                 raise InvalidMovement("The balance would be too large.")
             wallet.balance = new_balance
-            entries.append(
-                LedgerEntry(
-                    user_id=move.user.pk,
-                    amount=move.amount,
-                    kind=move.kind,
-                    order_id=move.order_id,
-                    deposit_id=move.deposit_id,
-                    note=move.note,
-                    created_by=move.created_by,
-                    balance_after=new_balance,
-                    request_token=move.request_token,
-                )
-            )
+            entries.append(_entry(move, balance_after=new_balance))
         try:
-            with transaction.atomic():
+            # A savepoint only where the constraint may refuse: a refund raced by another one.
+            with transaction.atomic() if refunds else nullcontext():
                 LedgerEntry.objects.bulk_create(entries)
         except IntegrityError:
             # A refund committed by someone else since _check_refunds looked: the constraint caught it.
@@ -186,6 +177,70 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
             wallet.updated_at = now
         bulk_update(list(wallets.values()), ["balance", "updated_at"])
     return entries
+
+
+def _entry(move: Move, *, balance_after: Decimal) -> LedgerEntry:
+    return LedgerEntry(
+        user_id=move.user.pk,
+        amount=move.amount,
+        kind=move.kind,
+        order_id=move.order_id,
+        deposit_id=move.deposit_id,
+        note=move.note,
+        created_by=move.created_by,
+        balance_after=balance_after,
+        request_token=move.request_token,
+    )
+
+
+def _move_one(move: Move) -> LedgerEntry | None:
+    """The movement as one conditional update of the wallet (it takes the row's lock; a concurrent move
+    waits, then the conditions are checked again on the balance it left), then its ledger row. None, and
+    nothing written, when the wallet refuses it or does not exist yet. The statement is written out: it is
+    the whole of an order's charge, and the ORM took longer to build it than the database to run it."""
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table = quote(Wallet._meta.db_table)
+    user, balance, owed, updated_at = (
+        quote(Wallet._meta.get_field(name).column) for name in ("user", "balance", "owed", "updated_at")
+    )
+    paused = f" AND {owed} <= 0" if move.kind == Kind.CHARGE else ""
+    read = RowReader(Wallet, ["balance"], using=connection.alias)
+    money = Wallet._meta.get_field("balance")
+    amount, limit = (money.get_db_prep_save(value, connection) for value in (move.amount, MAX_ABS_AMOUNT))
+    now = Wallet._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {balance} = {balance} + %s, {updated_at} = %s "  # noqa: S608 (model meta)
+            f"WHERE {user} = %s AND {balance} + %s >= 0 AND {balance} + %s < %s{paused} RETURNING {balance}",
+            [amount, now, move.user.pk, amount, amount, limit],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    entry = _entry(move, balance_after=read(row)[0])
+    LedgerEntry.objects.bulk_create([entry])
+    return entry
+
+
+def _transaction():
+    """A transaction for one call of `wallet_moves`: the caller's when there is one, without a savepoint
+    (every refusal is raised before the first write, so the caller's transaction stays usable; a refused
+    write is a database error, which ends it anyway), else a new one."""
+    return nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic()
+
+
+def _wallets_locked(user_ids: list[int]) -> dict[int, Wallet]:
+    """The users' wallets, locked in user order; the missing ones are made first (a user's first move)."""
+
+    def locked(ids):
+        return Wallet.objects.select_for_update().filter(user_id__in=ids).order_by("user_id")
+
+    wallets = {wallet.user_id: wallet for wallet in locked(user_ids)}
+    if missing := [pk for pk in user_ids if pk not in wallets]:
+        Wallet.objects.bulk_create([Wallet(user_id=pk) for pk in missing], ignore_conflicts=True)
+        wallets.update((wallet.user_id, wallet) for wallet in locked(missing))
+    return wallets
 
 
 def _refunded_orders(order_ids: list[int]) -> set[int]:

@@ -13,6 +13,7 @@ from reseller.wallet.services import (
     DuplicateRefund,
     InsufficientFunds,
     InvalidMovement,
+    OrderingPaused,
     RefundExceedsCharge,
     wallet_move,
 )
@@ -84,6 +85,24 @@ def test_a_charge_beyond_the_balance_is_refused_with_the_balance_and_changes_not
     assert str(refused.value) == "Insufficient funds: the balance is $10.00 and this needs $10.01."
     assert wallet_balance(user=user) == Decimal("10")
     assert LedgerEntry.objects.filter(user=user).count() == 1
+
+
+def test_refused_moves_inside_a_larger_transaction_leave_it_usable_and_write_nothing():
+    """The wallet takes no savepoint of its own in the caller's transaction: every refusal comes before
+    its first write."""
+    user = funded_user("10")
+    order_id = OrderFactory(user=user).pk
+
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            wallet_move(user=user, amount=Decimal("-10.01"), kind=Kind.CHARGE, order_id=order_id)
+        Wallet.objects.filter(user=user).update(owed=Decimal("1"))
+        with pytest.raises(OrderingPaused):
+            wallet_move(user=user, amount=Decimal("-1"), kind=Kind.CHARGE, order_id=order_id)
+        wallet_move(user=user, amount=Decimal("-1"), kind=Kind.ADJUSTMENT)  # owing pauses orders only
+
+    assert wallet_balance(user=user) == Decimal("9") == ledger_sum(user)
+    assert LedgerEntry.objects.filter(user=user).count() == 2
 
 
 def test_an_order_is_refunded_at_most_once():

@@ -229,7 +229,7 @@ class Command(BaseCommand):
                         for order in batch
                     ]
                 )
-        with mock.patch("orders.queue.enqueue_after_commit"):
+        with mock.patch("orders.queue.enqueue_batched_after_commit"):
             self.placed = order_place(
                 user=user, service=service, link="https://instagram.com/p/bench-placed", quantity=1000
             )
