@@ -14,6 +14,7 @@ numbers, booleans as true/"1"/1/0, unknown extra fields, per-id errors inside mu
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -311,6 +312,19 @@ def _session_for(url: str) -> requests.Session:
             session.headers["Accept"] = "application/json"
             _sessions[url] = session
         return session
+
+
+def _forget_sessions_after_fork() -> None:
+    """A forked child (a Celery prefork worker, a benchmark's process) starts with no sessions: the parent's
+    kept-alive sockets are shared with it, and two processes reading answers from one connection get each
+    other's answers (an `add`'s order id read by the wrong process). The parent's sockets are left open for
+    the parent; the child only drops its references."""
+    global _sessions_lock
+    _sessions.clear()
+    _sessions_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_sessions_after_fork)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

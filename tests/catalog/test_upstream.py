@@ -529,6 +529,63 @@ def test_clients_of_one_provider_share_one_pooled_session():
     assert a._session is not other._session
 
 
+def _ask_own_order(url, order_id, expected, go, answers):
+    """In a forked child: the status of this child's order, three times, at once with its sibling."""
+    client = Client(url, SIMULATOR_KEY, connect_timeout=2, read_timeout=5)
+    go.wait()
+    results = []
+    for _ in range(3):
+        try:
+            results.append(str(client.status(order_id).charge))
+        except upstream.UpstreamError as exc:
+            results.append(f"error: {exc}")
+    answers.put((expected, results))
+
+
+def test_processes_forked_after_a_call_never_read_each_others_answers(client, simulator, monkeypatch):
+    """Celery's prefork workers and the benchmarks fork after the parent may have called a provider: the
+    children must not share its kept-alive connection, or one reads the answer meant for the other."""
+    import multiprocessing
+
+    from catalog import simulator as simulated
+
+    peers = []  # the server runs in this process: the client address of every request it serves
+    serve = simulated._Handler._serve
+
+    def recorded(handler, body):
+        peers.append(handler.client_address)
+        serve(handler, body)
+
+    monkeypatch.setattr(simulated._Handler, "_serve", recorded)
+    service = default_service(client)
+    small = client.add(service=service.service_id, link="https://example.com/p/1", quantity=service.min)
+    large = client.add(service=service.service_id, link="https://example.com/p/2", quantity=service.min * 3)
+    charges = {order: str(client.status(order).charge) for order in (small, large)}  # keeps a connection
+    assert len(set(charges.values())) == 2
+    assert len(set(peers)) == 1
+    parents, before = set(peers), len(peers)
+    simulator.simulator.config.latency = 0.1  # both children's requests are on the wire at once
+
+    context = multiprocessing.get_context("fork")
+    go, answers = context.Event(), context.Queue()
+    children = [
+        context.Process(target=_ask_own_order, args=(simulator.url, order, charge, go, answers))
+        for order, charge in charges.items()
+    ]
+    for child in children:
+        child.start()
+    go.set()
+    results = [answers.get(timeout=30) for _ in children]
+    for child in children:
+        child.join(10)
+
+    for expected, got in results:
+        assert got == [expected] * 3
+    childrens = set(peers[before:])
+    assert len(peers) == before + 6
+    assert len(childrens) == 2 and not childrens & parents  # a connection of each child's own
+
+
 # parsing ----------------------------------------------------------------------------------------------------
 
 

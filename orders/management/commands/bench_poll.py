@@ -130,7 +130,8 @@ class Command(BaseCommand):
         self.orders().update(next_check_at=None)
         self.stdout.write(f"\n{label}")
         naive_rate = self.naive_sweep() if naive else None
-        figures = _profiled(self.stdout) if self.profile else _in_workers(self.workers)
+        providers = [self.provider_id]  # this run's only: a database may hold earlier runs' providers
+        figures = _profiled(self.stdout, providers) if self.profile else _in_workers(self.workers, providers)
         checked, refunded, calls, batches, queries, elapsed = figures
         rate = checked / elapsed if elapsed else 0
         self.stdout.write(
@@ -174,7 +175,7 @@ class Command(BaseCommand):
         return done / elapsed if elapsed else 0
 
 
-def _sweep_counted(timings=None):
+def _sweep_counted(provider_ids, timings=None):
     queries = []
 
     def count(execute, sql, *rest):
@@ -187,16 +188,16 @@ def _sweep_counted(timings=None):
                 timings[" ".join(sql.split()[:4])[:70]] += time.perf_counter() - started
 
     with connection.execute_wrapper(count):
-        result = polling.orders_poll()
+        result = polling.orders_poll(provider_ids=provider_ids)
     return result, len(queries)
 
 
-def _profiled(stdout):
+def _profiled(stdout, provider_ids):
     profile = cProfile.Profile()
     timings = collections.Counter()
     started = time.perf_counter()
     profile.enable()
-    result, queries = _sweep_counted(timings)
+    result, queries = _sweep_counted(provider_ids, timings)
     profile.disable()
     elapsed = time.perf_counter() - started
     stdout.write("  time in the database, by statement:")
@@ -210,12 +211,12 @@ def _profiled(stdout):
     return result.checked, result.refunded, result.calls, result.batches, queries, elapsed
 
 
-def _in_workers(workers: int):
+def _in_workers(workers: int, provider_ids):
     """The sweep in `workers` processes started together; the figures summed, the time the longest."""
     context = multiprocessing.get_context("fork")
     connections.close_all()  # each process opens its own
     go, results = context.Event(), context.Queue()
-    processes = [context.Process(target=_worker, args=(go, results)) for _ in range(workers)]
+    processes = [context.Process(target=_worker, args=(go, results, provider_ids)) for _ in range(workers)]
     for process in processes:
         process.start()
     time.sleep(0.5)  # all started and waiting
@@ -229,9 +230,9 @@ def _in_workers(workers: int):
     return (*sums, elapsed)
 
 
-def _worker(go, results):
+def _worker(go, results, provider_ids):
     go.wait()
-    result, queries = _sweep_counted()
+    result, queries = _sweep_counted(provider_ids)
     ended = time.perf_counter()
     connections.close_all()
     results.put((result.checked, result.refunded, result.calls, result.batches, queries, ended))
