@@ -58,13 +58,14 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
     """Pays the refunds through the wallet, all or none, in a constant number of queries (a polling batch
     refunds hundreds of orders at once). The orders' `user` should be loaded with them."""
     with translation.override("en"):  # the notes are stored: in one language whatever the request's
+        statuses = {value: str(label).lower() for value, label in Status.choices}  # once, not per order
         moves = [
             WalletMove(
                 user=order.user,
                 amount=amount,
                 kind=LedgerEntry.Kind.REFUND,
                 order_id=order.pk,
-                note=_note(order),
+                note=_note(order, statuses[order.status]),
             )
             for order, amount in refunds
             if amount > 0
@@ -87,7 +88,7 @@ def orders_refund(*, refunds: list[tuple[Order, Decimal]]) -> None:
     customers_notify(notices=notices)
 
 
-def _note(order: Order) -> str:
-    """The ledger row's note (in the language active: English, for the ledger)."""
+def _note(order: Order, status: str) -> str:
+    """The ledger row's note, with the order's status as the ledger spells it."""
     undelivered = order.remains if _ends_with_a_share(order) else order.quantity
-    return f"Order {order.pk} {order.get_status_display().lower()}: {undelivered} undelivered"
+    return f"Order {order.pk} {status}: {undelivered} undelivered"
