@@ -4,6 +4,10 @@ The order is claimed (queued -> submitting) and the claim committed before the H
 (or a task redelivered after a crash) finds it claimed and does nothing. Only an answer that proves the
 provider never got the request sends it back to the queue; one that may hide a placed order sends it to
 review, and nothing resends it.
+
+Retries are counted on the order (`submit_attempts`), not by the task: a queued order back for a retry
+says when it is due (`next_check_at`), so the sweeper can tell a retry whose task was lost from one still
+waiting, and an order sent again by the sweeper still fails after ORDER_SUBMIT_MAX_RETRIES retries.
 """
 
 import enum
@@ -46,8 +50,14 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"  # another run had claimed it, or it was no longer queued
     PLACED = "placed"
     REJECTED = "rejected"
-    UNREACHABLE = "unreachable"
+    UNREACHABLE = "unreachable"  # queued again, for a retry
+    GAVE_UP = "gave up"  # unreachable after its last retry: failed and refunded
     AMBIGUOUS = "ambiguous"
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds from an order's `attempts`-th failed try (the provider not reached) to its next."""
+    return settings.ORDER_SUBMIT_RETRY_BASE * 2 ** max(attempts - 1, 0)
 
 
 def order_submit(*, order_id: int) -> Outcome:
@@ -110,8 +120,19 @@ def _settle_failure(order: Order, exc: upstream.UpstreamError) -> Outcome:
         )
         return Outcome.REJECTED
     if isinstance(exc, upstream.Unreachable):  # never sent (a throttle, or a provider backing off, too)
+        if order.submit_attempts > settings.ORDER_SUBMIT_MAX_RETRIES:
+            note = f"Provider unreachable after {order.submit_attempts} tries: {exc}"
+            order_move(
+                order,
+                Status.FAILED,
+                source=Source.SUBMISSION,
+                note=note,
+                error=UNREACHABLE_REASON,
+            )
+            return Outcome.GAVE_UP
+        due = timezone.now() + timedelta(seconds=retry_delay(order.submit_attempts))
         note = f"Provider unreachable, will retry: {exc}"
-        order_move(order, Status.QUEUED, source=Source.SUBMISSION, note=note)
+        order_move(order, Status.QUEUED, source=Source.SUBMISSION, note=note, next_check_at=due)
         return Outcome.UNREACHABLE
     _to_review(order, f"The provider's answer was lost ({exc}); the order may exist upstream.")
     return Outcome.AMBIGUOUS
@@ -137,14 +158,11 @@ def _settle_placed(order: Order, upstream_id: str) -> Outcome:
     return Outcome.PLACED
 
 
-def order_fail_unreachable(*, order_id: int) -> bool:
-    """After the last retry: the provider never got the order, so fail it (which refunds everything)."""
-    order = Order.objects.select_related("user").get(pk=order_id)
-    if order.status != Status.QUEUED:
-        return False
-    return order_move(
-        order, Status.FAILED, source=Source.SUBMISSION, note=UNREACHABLE_REASON, error=UNREACHABLE_REASON
-    )
+def order_retry_countdown(*, order_id: int) -> float:
+    """Seconds until a queued order's retry is due (0 if it is due, or is no longer waiting for one)."""
+    due = Order.objects.filter(pk=order_id, status=Status.QUEUED).values_list("next_check_at", flat=True)
+    due = due.first()
+    return max((due - timezone.now()).total_seconds(), 0) if due else 0
 
 
 def refusal_reason(upstream_error: str) -> str:

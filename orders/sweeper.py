@@ -2,12 +2,15 @@
 
 A submission stuck in `submitting` may have reached the provider before its worker stopped, so it goes to
 review, never back to the queue; a queued order whose task was lost is queued again (its submission is
-claim-guarded, so a second task for it does nothing).
+claim-guarded, so a second task for it does nothing). A queued order is due when placed, or when its retry
+is (`next_check_at`); one still queued ORDER_REQUEUE_AFTER seconds later lost its task: the process that
+was to send it died, the broker lost it, or a worker died holding it.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reseller.enqueue import enqueue_after_commit
@@ -40,9 +43,8 @@ def orders_sweep() -> tuple[int, int]:
         ]
     )
     lost_before = now - timedelta(seconds=settings.ORDER_REQUEUE_AFTER)
-    lost = list(
-        Order.objects.filter(status=Status.QUEUED, updated_at__lt=lost_before).values_list("pk", flat=True)
-    )
+    queued = Order.objects.filter(status=Status.QUEUED).alias(due=Coalesce("next_check_at", "updated_at"))
+    lost = list(queued.filter(due__lt=lost_before).values_list("pk", flat=True))
     # One task for them all: after an outage there may be hundreds, sent UPSTREAM_CONCURRENCY at a time.
     for start in range(0, len(lost), REQUEUE_PER_TASK):
         enqueue_after_commit(SUBMIT_ORDERS, lost[start : start + REQUEUE_PER_TASK])

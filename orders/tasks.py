@@ -12,15 +12,13 @@ from . import polling, refills, stats, submission, sweeper
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=settings.ORDER_SUBMIT_MAX_RETRIES)
+@shared_task(bind=True, max_retries=None)  # the order counts its tries, and fails after the last one
 def order_submit(self, order_id: int):
-    """Places one order upstream. Retries only when the provider was provably not reached."""
+    """Places one order upstream. Retries only when the provider was provably not reached, when the order
+    says its retry is due."""
     outcome = submission.order_submit(order_id=order_id)
     if outcome is submission.Outcome.UNREACHABLE:
-        if self.request.retries >= self.max_retries:
-            submission.order_fail_unreachable(order_id=order_id)
-        else:
-            raise self.retry(countdown=settings.ORDER_SUBMIT_RETRY_BASE * 2**self.request.retries)
+        raise self.retry(countdown=submission.order_retry_countdown(order_id=order_id))
     return outcome.value
 
 
@@ -31,7 +29,8 @@ def orders_submit(order_ids: list[int]):
     outcomes = submission.orders_submit_many(order_ids=order_ids)
     for order_id, outcome in outcomes.items():
         if outcome is submission.Outcome.UNREACHABLE:
-            order_submit.apply_async((order_id,), countdown=settings.ORDER_SUBMIT_RETRY_BASE)
+            countdown = submission.order_retry_countdown(order_id=order_id)
+            order_submit.apply_async((order_id,), countdown=countdown)
     return {str(order_id): outcome.value for order_id, outcome in outcomes.items()}
 
 

@@ -312,9 +312,10 @@ ORDER_POLL_INTERVAL = seconds("ORDER_POLL_INTERVAL", 60, minimum=0)  # between t
 # From placing an order upstream to its first status check.
 ORDER_FIRST_CHECK_AFTER = seconds("ORDER_FIRST_CHECK_AFTER", ORDER_POLL_INTERVAL, minimum=0)
 # How often beat runs the sweeper: ORDER_SUBMIT_STUCK_AFTER, ORDER_REQUEUE_AFTER, REFILL_SUBMIT_STUCK_AFTER.
-ORDER_SWEEP_EVERY = seconds("ORDER_SWEEP_EVERY", 120)
+ORDER_SWEEP_EVERY = seconds("ORDER_SWEEP_EVERY", 30)
 ORDER_SUBMIT_STUCK_AFTER = seconds("ORDER_SUBMIT_STUCK_AFTER", 300)  # submitting longer: review
-ORDER_REQUEUE_AFTER = seconds("ORDER_REQUEUE_AFTER", 900)  # queued longer: the task was lost, re-queue it
+# Still queued this long after it was due (placed, or its retry due): its task was lost, so queue it again.
+ORDER_REQUEUE_AFTER = seconds("ORDER_REQUEUE_AFTER", 60)
 ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed at once (status asks 100)
 # A sweep hands the polling to up to this many tasks per provider (one per ORDER_POLL_BATCH due orders), for
 # as many workers as there are to take them (orders/polling.py: orders_poll_fan_out).
@@ -431,6 +432,23 @@ UPSTREAM_BACKOFF_BASE = seconds("UPSTREAM_BACKOFF_BASE", 5)
 UPSTREAM_BACKOFF_MAX = seconds("UPSTREAM_BACKOFF_MAX", 300)
 
 # Celery: JSON only, acks late, one task at a time per worker process, hard and soft time limits.
+# Every task is safe to run twice (each claims its rows first; README, "Workers and the broker"), so a task
+# is acknowledged when it ends, not when taken (acks late), and one whose worker died is given to another
+# (reject on worker lost). On Redis a task taken and not acknowledged (its worker was killed) goes back to
+# the queue after the visibility timeout: longer than a task may run and than any retry's countdown, which a
+# worker holds unacknowledged until it is due, else a second copy would start; short enough that a killed
+# worker's task is not lost for an hour (kombu's default). Queued orders need not wait for it: the sweeper
+# sends them again within a minute or so (ORDER_REQUEUE_AFTER).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+CELERY_VISIBILITY_TIMEOUT = seconds("CELERY_VISIBILITY_TIMEOUT", 600)
+_LONGEST_COUNTDOWN = ORDER_SUBMIT_RETRY_BASE * 2 ** max(ORDER_SUBMIT_MAX_RETRIES - 1, 0)
+if max(CELERY_TASK_TIME_LIMIT, _LONGEST_COUNTDOWN) >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must be longer than "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s) and than the longest submission retry "
+        f"({_LONGEST_COUNTDOWN} s)."
+    )
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
@@ -441,7 +459,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    else {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 )  # kombu's filesystem transport needs these folders to exist: ResellerConfig.ready() creates them
 CELERY_TASK_IGNORE_RESULT = True
 # The queue tasks are sent to and workers read (bench_load gives its run one of its own, dropped afterwards).
@@ -454,8 +472,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

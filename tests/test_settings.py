@@ -31,14 +31,15 @@ INTERVALS = [
     "REFILL_FIRST_CHECK_AFTER",
     "REFILL_SUBMIT_STUCK_AFTER",
 ]
-# What the panel did before these were settings (the beat entries were hard-coded).
+# What the panel did before these were settings (the beat entries were hard-coded), but for the sweeper, which
+# now runs every 30 s and sends a queued order again a minute after it was due (not every 120 s, after 900).
 TODAY = {
     "ORDER_POLL_EVERY": 60,
     "ORDER_POLL_INTERVAL": 60,
     "ORDER_FIRST_CHECK_AFTER": 60,
-    "ORDER_SWEEP_EVERY": 120,
+    "ORDER_SWEEP_EVERY": 30,
     "ORDER_SUBMIT_STUCK_AFTER": 300,
-    "ORDER_REQUEUE_AFTER": 900,
+    "ORDER_REQUEUE_AFTER": 60,
     "REFILL_POLL_EVERY": 120,
     "REFILL_POLL_INTERVAL": 300,
     "REFILL_FIRST_CHECK_AFTER": 300,
@@ -46,7 +47,7 @@ TODAY = {
 }
 TODAY_BEAT = {
     "poll-orders": {"schedule": 60, "expires": 55},
-    "sweep-orders": {"schedule": 120, "expires": 110},
+    "sweep-orders": {"schedule": 30, "expires": 28},
     "poll-refills": {"schedule": 120, "expires": 110},
 }
 
@@ -221,6 +222,29 @@ def test_each_every_setting_drives_its_beat_entry_and_its_expiry(run, name, entr
     assert {k: v for k, v in beat.items() if k != entry} == {
         k: v for k, v in TODAY_BEAT.items() if k != entry
     }
+
+
+def test_redis_gives_a_killed_worker_s_task_back_after_ten_minutes_not_an_hour(run):
+    result = run(
+        "from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS)",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+
+    assert result.stdout.strip() == "{'visibility_timeout': 600}"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CELERY_VISIBILITY_TIMEOUT": "150"},  # the task time limit: a running task would start twice
+        {"ORDER_SUBMIT_RETRY_BASE": "60", "CELERY_VISIBILITY_TIMEOUT": "900"},  # a retry of 960 s
+    ],
+)
+def test_a_visibility_timeout_that_would_start_tasks_twice_stops_start_up(run, env):
+    result = run("import reseller.settings", CELERY_BROKER_URL="redis://127.0.0.1:6379/0", **env)
+
+    assert result.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT" in result.stderr and "must be longer than" in result.stderr
 
 
 @pytest.mark.parametrize(("every", "expires"), [(1, 1), (2, 1), (12, 11), (300, 275), (3600, 3300)])

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from catalog import protocol, upstream
@@ -179,7 +180,7 @@ def test_the_task_retries_an_unreachable_provider_then_fails_and_refunds(order, 
 
     order = reload(order)
     assert result.state == "SUCCESS"
-    assert order.submit_attempts == order_submit_task.max_retries + 1
+    assert order.submit_attempts == settings.ORDER_SUBMIT_MAX_RETRIES + 1
     assert (order.status, order.refund) == (Status.FAILED, order.charge)
     assert "could not be reached" in order.error
     assert balance_of(alice) == Decimal("100")
@@ -278,6 +279,54 @@ def test_the_sweeper_requeues_queued_orders_whose_task_was_lost(order, django_ca
         assert sweeper.orders_sweep() == (0, 1)
 
     assert len(queued) == 1
+
+
+def test_a_queued_order_not_taken_a_minute_after_placing_is_sent_again(
+    order, django_capture_on_commit_callbacks
+):
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(seconds=30))
+    assert sweeper.orders_sweep() == (0, 0), "half a minute: its task may still be on its way"
+
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert sweeper.orders_sweep() == (0, 1)
+    assert len(queued) == 1
+
+
+def test_an_order_waiting_for_its_retry_is_left_to_it_until_the_retry_is_lost(
+    order, django_capture_on_commit_callbacks
+):
+    Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
+    assert order_submit(order_id=order.pk) is Outcome.UNREACHABLE
+    due = reload(order).next_check_at
+    assert timedelta(seconds=14) < due - timezone.now() <= timedelta(seconds=15)  # the first retry's wait
+    assert submission.order_retry_countdown(order_id=order.pk) == pytest.approx(15, abs=1)
+
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert sweeper.orders_sweep() == (0, 0), "its retry is not even due"
+
+    Order.objects.filter(pk=order.pk).update(next_check_at=timezone.now() - timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert sweeper.orders_sweep() == (0, 1)
+    assert len(queued) == 1
+
+
+def test_an_order_sent_again_by_the_sweeper_still_fails_after_its_last_retry(order, alice):
+    """The tries are the order's: a retry chain restarted by the sweeper (or by a lost task) never makes
+    an unreachable order wait forever."""
+    Provider.objects.update(api_url=f"http://127.0.0.1:{free_port()}/api/v2")
+    Order.objects.filter(pk=order.pk).update(submit_attempts=settings.ORDER_SUBMIT_MAX_RETRIES)
+
+    assert submission.orders_submit_many(order_ids=[order.pk]) == {order.pk: Outcome.GAVE_UP}
+
+    order = reload(order)
+    assert (order.status, order.refund, order.submit_attempts) == (
+        Status.FAILED,
+        order.charge,
+        settings.ORDER_SUBMIT_MAX_RETRIES + 1,
+    )
+    assert "could not be reached" in order.error
+    assert balance_of(alice) == Decimal("100")
 
 
 def test_an_upstream_id_that_arrives_after_the_sweeper_gave_up_is_kept(order, simulator, monkeypatch):
