@@ -109,9 +109,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Our API v2 endpoint goes straight to its view: it needs none of the middleware below.
+    # Our API v2 endpoint goes straight to its view: it needs none of the middleware below, and answers
+    # what it refuses (plain HTTP, a foreign Host, a body too large) in JSON, with the security headers.
     "reseller.api.middleware.ApiMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen (cookie), else the browser's (Accept-Language), else English.
@@ -354,6 +355,11 @@ MFA_TOTP_ISSUER = PANEL_NAME
 
 # Our own API v2 (reseller/api): requests per API key, as "count/period" (s, m, h or d), e.g. 600/m.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+# Wrong or missing API keys per client address; over it, the address is refused (a right key too) until the
+# window ends.
+API_BAD_KEY_LIMIT = env.str("API_BAD_KEY_LIMIT", default="30/m")
+# The largest API request body (Content-Length) read at all; larger ones are refused unread.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 
 # Payments (payments/, ../shared/payments.md). A method without its credentials is hidden from customers.
 # Stripe Checkout: card payments in STRIPE_CURRENCY (default the panel's); STRIPE_API_BASE points the SDK at

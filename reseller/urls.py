@@ -27,3 +27,9 @@ urlpatterns = [
     path("", include("affiliates.urls")),  # /affiliates/ and the referral links /r/<code>
     path("admin/", admin.site.urls),
 ]
+
+# Django's error pages, but JSON on the API's paths (reseller/api/errors.py).
+handler400 = "reseller.api.errors.bad_request"
+handler403 = "reseller.api.errors.permission_denied"
+handler404 = "reseller.api.errors.page_not_found"
+handler500 = "reseller.api.errors.server_error"

@@ -8,13 +8,14 @@ RATE = re.compile(r"\d+/\d*[smhd]?")
 
 @register()
 def check_api_rate_limit(app_configs, **kwargs):
-    """A malformed API_RATE_LIMIT would make every API request fail; say so at start-up instead."""
-    if RATE.fullmatch(settings.API_RATE_LIMIT.strip()):
-        return []
+    """A malformed API_RATE_LIMIT or API_BAD_KEY_LIMIT would make every API request fail; say so at
+    start-up instead."""
     return [
         Error(
-            f"API_RATE_LIMIT={settings.API_RATE_LIMIT!r} is not a rate.",
+            f"{name}={getattr(settings, name)!r} is not a rate.",
             hint='Write it as count/period, e.g. "600/m" (periods: s, m, h, d).',
-            id="api.E001",
+            id=code,
         )
+        for name, code in (("API_RATE_LIMIT", "api.E001"), ("API_BAD_KEY_LIMIT", "api.E002"))
+        if not RATE.fullmatch(getattr(settings, name).strip())
     ]

@@ -9,8 +9,9 @@ import logging
 import re
 import time
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -52,12 +53,14 @@ def _endpoint(request):
             data.update(request.POST.dict())
         action_name = data.get("action", "")[:40] or "-"
         if "\x00" in data.get("key", ""):
-            raise ApiError(INVALID_KEY)
+            raise _BadKey(None)
         if any("\x00" in value for value in data.values()):  # PostgreSQL refuses NUL in text; so do we
             raise ApiError(INCORRECT_REQUEST)
-        user = api_key_authenticate(key=data.get("key", ""))
+        user = (
+            None if (address := _blocked_address(request)) else api_key_authenticate(key=data.get("key", ""))
+        )
         if user is None:
-            raise ApiError(INVALID_KEY)
+            raise _BadKey(address)
         user_id = user.pk
         response = _rate_limit(request, user)
         if response is None:
@@ -65,14 +68,16 @@ def _endpoint(request):
             if action is None:
                 raise ApiError(INCORRECT_REQUEST)
             call = Call(user=user, data=data, idempotency_key=_idempotency_key(request))
-            response = _answer(perform(action, call))
+            response = answer(perform(action, call))
+    except _BadKey as exc:
+        response = _bad_key(request, exc.blocked)
     except ApiError as exc:
-        response = _answer({"error": exc.message})
+        response = answer({"error": exc.message})
     except (SuspiciousOperation, MultiPartParserError):  # too many fields, a body too large, a bad body
-        response = _answer({"error": INCORRECT_REQUEST})
+        response = answer({"error": INCORRECT_REQUEST})
     except Exception:
         log.exception("api v2: %r by user %s failed", action_name, user_id)
-        response = _answer({"error": "Internal error"})
+        response = answer({"error": "Internal error"})
     log.info(
         "api v2: %r by user %s -> %s in %.0f ms",
         action_name,
@@ -86,12 +91,13 @@ def _endpoint(request):
 @csrf_exempt
 def not_found(request, rest=""):
     """Anything under /api/v2/ that is not the endpoint: JSON too, never the HTML 404 page."""
-    return _answer({"error": "Not found"}, status=404)
+    return answer({"error": "Not found"}, status=404)
 
 
-def _answer(answer, *, status=200) -> JsonResponse:
-    response = JsonResponse(answer, safe=False, status=status)
-    response.error = answer.get("error") if isinstance(answer, dict) else None  # for the log line
+def answer(body, *, status=200) -> JsonResponse:
+    """The JSON answer, never cached, in English."""
+    response = JsonResponse(body, safe=False, status=status)
+    response.error = body.get("error") if isinstance(body, dict) else None  # for the log line
     response["Content-Language"] = "en"  # else LocaleMiddleware names the request's language
     add_never_cache_headers(response)
     return response
@@ -106,15 +112,63 @@ def _idempotency_key(request) -> str | None:
 
 def _rate_limit(request, user) -> JsonResponse | None:
     """The over-the-limit answer, or None. Counted per customer (never by the key itself) in the Django
-    cache; if the cache is down, requests go through rather than the API going down with it."""
-    try:
-        usage = usage_count(name=f"user:{user.pk}", rate=settings.API_RATE_LIMIT)
-    except Exception:
-        log.warning("api v2: rate limiter unavailable, request let through", exc_info=True)
+    cache, or in this process while the cache is down (reseller/api/limits.py)."""
+    return _limited(usage_count(name=f"user:{user.pk}", rate=settings.API_RATE_LIMIT))
+
+
+class _BadKey(Exception):
+    def __init__(self, blocked: str | None):
+        self.blocked = blocked  # the address, when it was refused before its key was looked at
+
+
+# Addresses over their limit of wrong keys, in this process (address -> when the window ends): their next
+# requests are refused before any key is looked at, a correct one included, without asking the cache.
+_blocked: dict[str, float] = {}
+
+
+def _blocked_address(request) -> str | None:
+    if not _blocked:
+        return None  # the usual case: no address to look up
+    address = _client_address(request)
+    until = _blocked.get(address)
+    if until is None:
         return None
+    if until > time.time():
+        return address
+    _blocked.pop(address, None)
+    return None
+
+
+def _bad_key(request, blocked: str | None) -> JsonResponse:
+    """A wrong (or missing) key: counted per address (API_BAD_KEY_LIMIT); over the limit, the address is
+    refused until its window ends, so keys cannot be guessed at the speed of the API."""
+    if blocked is not None:
+        response = answer({"error": RATE_LIMITED})
+        response["Retry-After"] = str(max(int(_blocked.get(blocked, 0) - time.time()), 1))
+        return response
+    address = _client_address(request)
+    usage = usage_count(name=f"bad-key:{address}", rate=settings.API_BAD_KEY_LIMIT)
+    if not usage.over:
+        return answer({"error": INVALID_KEY})
+    if len(_blocked) >= 10_000:
+        _blocked.clear()  # a flood from many addresses: the shared counts still hold each of them
+    _blocked[address] = time.time() + max(usage.time_left, 1)
+    log.warning("api v2: %s is over its limit of wrong keys; refused for %d s", address, usage.time_left)
+    return _limited(usage)
+
+
+def _client_address(request) -> str:
+    """The client's address as the login limits see it (TRUSTED_PROXY_COUNT, settings.py)."""
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (ImproperlyConfigured, PermissionDenied):
+        return "unknown"
+
+
+def _limited(usage) -> JsonResponse | None:
     if not usage.over:
         return None
-    response = _answer({"error": RATE_LIMITED})
+    response = answer({"error": RATE_LIMITED})
     if usage.time_left > 0:
         response["Retry-After"] = str(usage.time_left)
     return response

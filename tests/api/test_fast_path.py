@@ -12,6 +12,7 @@ from catalog.models import Service
 from orders.models import Order, Status
 from reseller.api import limits
 from reseller.api.actions import order_answer
+from reseller.api.middleware import HTTPS_REQUIRED
 from reseller.api.selectors import api_order_states_for_user, api_service_get
 from tests.factories import OrderFactory
 from tests.helpers import LINK
@@ -37,12 +38,25 @@ def test_an_answer_sets_no_cookie_and_keeps_the_security_headers(alice, likes):
     assert "no-store" in response["Cache-Control"]
 
 
-def test_the_endpoint_still_redirects_plain_http_when_https_is_required(alice):
+def test_plain_http_gets_a_json_error_that_repeats_no_key_and_does_nothing(alice, likes):
     with override_settings(SECURE_SSL_REDIRECT=True):
-        response = alice.client.post("/api/v2", {"key": alice.key, "action": "balance"})
+        response = alice.client.get(
+            "/api/v2", {"key": alice.key, "action": "add", "service": likes.pk, "link": LINK, "quantity": 100}
+        )
 
-    assert response.status_code == 301
-    assert response["Location"].startswith("https://")
+    assert response.status_code == 200 and "Location" not in response
+    assert response.json() == {"error": HTTPS_REQUIRED}
+    assert alice.key not in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_over_https_the_answer_carries_the_security_headers(alice, settings):
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS = True, 3600
+    response = alice.client.post("/api/v2", {"key": alice.key, "action": "balance"}, secure=True)
+
+    assert "balance" in response.json()
+    assert response["Strict-Transport-Security"] == "max-age=3600"
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_other_api_paths_go_the_usual_way(client):

@@ -1,4 +1,5 @@
-"""The rate limit per customer, counted in the configured cache (locmem locally, Redis in CI)."""
+"""The rate limits, per customer and per address for wrong keys, counted in the configured cache (locmem
+locally, Redis in CI), or in the process while the cache is down."""
 
 import socket
 
@@ -69,15 +70,44 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_when_the_cache_is_down_requests_go_through(alice, caplog):
-    unreachable = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+def unreachable_cache():
+    return override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            }
         }
-    }
-    with override_settings(CACHES=unreachable, API_RATE_LIMIT="1/h"):
-        answers = [alice.call("balance") for _ in range(3)]
+    )
 
-    assert all(answer["currency"] == "USD" for answer in answers)
-    assert "rate limiter unavailable" in caplog.text
+
+def test_when_the_cache_is_down_the_limit_holds_in_each_process(alice, charlie, caplog):
+    with unreachable_cache(), override_settings(API_RATE_LIMIT="3/h"):
+        answers = [alice.call("balance") for _ in range(4)]
+        other = charlie.call("balance")
+
+    assert [answer.get("currency") for answer in answers] == ["USD", "USD", "USD", None]
+    assert answers[-1] == LIMITED
+    assert other["currency"] == "USD"
+    assert caplog.text.count("the cache is unreachable") == 1  # not a line per request
+
+
+@override_settings(API_BAD_KEY_LIMIT="3/h")
+def test_an_address_that_keeps_sending_wrong_keys_is_refused_even_a_right_one(alice, client):
+    wrong = [client.post("/api/v2", {"key": f"wrong{i}", "action": "balance"}).json() for i in range(3)]
+    over = client.post("/api/v2", {"key": "wrong", "action": "balance"})
+    right = client.post("/api/v2", {"key": alice.key, "action": "balance"})
+    elsewhere = client.post("/api/v2", {"key": alice.key, "action": "balance"}, REMOTE_ADDR="203.0.113.9")
+
+    assert wrong == [{"error": "Invalid API key"}] * 3
+    assert over.json() == LIMITED and 0 < int(over["Retry-After"]) <= 3600
+    assert right.json() == LIMITED and 0 < int(right["Retry-After"]) <= 3600
+    assert elsewhere.json()["currency"] == "USD"
+
+
+@override_settings(API_BAD_KEY_LIMIT="3/h")
+def test_wrong_keys_are_counted_while_the_cache_is_down_too(client):
+    with unreachable_cache():
+        answers = [client.post("/api/v2", {"key": "wrong", "action": "balance"}).json() for _ in range(4)]
+
+    assert answers == [{"error": "Invalid API key"}] * 3 + [LIMITED]
