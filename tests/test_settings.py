@@ -224,6 +224,16 @@ def test_each_every_setting_drives_its_beat_entry_and_its_expiry(run, name, entr
     }
 
 
+def test_a_redis_cache_keeps_going_without_redis_and_gives_up_on_it_quickly(run):
+    result = run(
+        "from django.conf import settings as s; c = s.CACHES['default']; "
+        "print(c['BACKEND'], c['OPTIONS']['socket_connect_timeout'], c['OPTIONS']['socket_timeout'])",
+        CACHE_URL="redis://127.0.0.1:6379/1",
+    )
+
+    assert result.stdout.split() == ["reseller.cache.FallbackRedisCache", "0.5", "0.5"]
+
+
 def test_redis_gives_a_killed_worker_s_task_back_after_ten_minutes_not_an_hour(run):
     result = run(
         "from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS)",

@@ -6,13 +6,11 @@ It counted with three round trips to Redis per request (add, exists, incr), each
 Redis this counts with one (SET NX and INCR in a pipeline) on a kept client, on any other cache with Django's
 add and incr.
 
-With the cache down, counting goes on in each process's memory (`_Local`): the limit then holds per web
-process instead of across them, which is looser but never gone, and the API never fails with its cache.
+With Redis down, counting goes on in each process's memory (reseller/cache.py): the limit then holds per
+web process instead of across them, which is looser but never gone, and the API never fails with its cache.
 """
 
-import logging
 import re
-import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-log = logging.getLogger(__name__)
+from reseller.cache import UNREACHABLE, FallbackRedisCache
 
 RATE = re.compile(r"(\d+)/(\d*)([smhd])?", re.IGNORECASE)
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -53,55 +51,22 @@ def usage_count(*, name: str, rate: str) -> Usage:
     now = int(time.time())
     window_end = _window_end(name, period, now)
     key = f"api-rate:{name}:{limit}/{period}s:{window_end}"
-    try:
-        count = _shared_count(key, period + EXPIRY_FUDGE)
-    except Exception:  # any cache error: redis' ConnectionError, a memcached timeout, a full disk...
-        _warn_unshared()
-        count = _local.count(key, now + period + EXPIRY_FUDGE, now)
+    count = _shared_count(key, period + EXPIRY_FUDGE)
     return Usage(count=count, limit=limit, time_left=window_end - now)
 
 
 def _shared_count(key: str, timeout: int) -> int:
     cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        return _redis_count(cache, key, timeout)
+    if isinstance(cache, RedisCache) and getattr(cache, "reachable", True):
+        try:
+            return _redis_count(cache, key, timeout)
+        except UNREACHABLE as exc:
+            if not isinstance(cache, FallbackRedisCache):
+                raise
+            cache.unreachable(exc)  # counted below, in this process's memory, until Redis is back
     if cache.add(key, 1, timeout):
         return 1
     return cache.incr(key)
-
-
-class _Local:
-    """Counts kept in this process while the cache is unreachable; expired ones dropped as new ones come."""
-
-    LIMIT = 100_000  # windows kept at most (customers and addresses): the oldest go first
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.counts: dict[str, list[int]] = {}  # key -> [count, expires at]
-
-    def count(self, key: str, expires: int, now: int) -> int:
-        with self.lock:
-            entry = self.counts.get(key)
-            if entry is None or entry[1] <= now:
-                if len(self.counts) >= self.LIMIT:
-                    self.counts = {k: v for k, v in self.counts.items() if v[1] > now}
-                    while len(self.counts) >= self.LIMIT:
-                        self.counts.pop(next(iter(self.counts)))
-                entry = self.counts[key] = [0, expires]
-            entry[0] += 1
-            return entry[0]
-
-
-_local = _Local()
-_warned_at = 0.0
-
-
-def _warn_unshared() -> None:
-    """A warning a minute at most while the cache is down (not one per request)."""
-    global _warned_at
-    if time.monotonic() - _warned_at >= 60:
-        _warned_at = time.monotonic()
-        log.warning("rate limits: the cache is unreachable; counting in each process until it is back")
 
 
 def _window_end(name: str, period: int, now: int) -> int:
