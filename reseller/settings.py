@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "allauth",
     "allauth.account",
@@ -113,6 +114,8 @@ MIDDLEWARE = [
     # what it refuses (plain HTTP, a foreign Host, a body too large) in JSON, with the security headers.
     "reseller.api.middleware.ApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every page (reseller/csp.py).
+    "reseller.csp.PanelCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen (cookie), else the browser's (Accept-Language), else English.
@@ -179,6 +182,22 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry_on_timeout": False}
     )
+
+# Content-Security-Policy (django-csp; reseller/csp.py gives the admin what django-unfold needs): pages run
+# the panel's own files only, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

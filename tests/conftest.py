@@ -220,8 +220,24 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A page in a context of its own; nothing on it may be refused by the Content-Security-Policy."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused = watch_csp(page)
     yield page
     context.close()
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
+
+
+def watch_csp(page, refused: list | None = None) -> list:
+    """Collects, in `refused`, what the page's Content-Security-Policy refused (Chromium says so in the
+    console): a page must run with no inline script or style of its own (reseller/csp.py)."""
+    refused = [] if refused is None else refused
+
+    def note(message):
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", note)
+    return refused

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import watch_csp
+
 REPO = Path(__file__).resolve().parents[2]
 WIDTHS = [390, 1280]  # a phone and a laptop
 HEIGHT = 900
@@ -40,8 +42,9 @@ def screenshot(request):
 @pytest.fixture
 def open_page(browser, live_server):
     """`open_page(width, user=..., locale=...)`: a new browser context that wide, signed in as `user` by
-    its session cookie (quicker than the login form, which test_wallet.py's `log_in` covers)."""
-    contexts = []
+    its session cookie (quicker than the login form, which test_wallet.py's `log_in` covers). Whatever the
+    test did, no page may have had anything refused by its Content-Security-Policy (reseller/csp.py)."""
+    contexts, refused = [], []
 
     def open_(width: int, *, user=None, locale: str | None = None):
         options = {"viewport": {"width": width, "height": HEIGHT}}
@@ -53,11 +56,13 @@ def open_page(browser, live_server):
             context.add_cookies([session_cookie(user, live_server.url)])
         page = context.new_page()
         page.set_default_timeout(10_000)
+        watch_csp(page, refused)
         return page
 
     yield open_
     for context in contexts:
         context.close()
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
 
 
 def session_cookie(user, url: str) -> dict:

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from catalog.sync import provider_sync_services
 
@@ -14,10 +15,10 @@ def test_search_narrows_the_list_without_a_reload(live_server, page, provider):
 
     page.fill("#search", "tiktok")
 
-    page.wait_for_function("document.querySelectorAll('.service-row').length === 5")
+    expect(rows).to_have_count(5)
     assert page.evaluate("window.notReloaded") is True
     assert "q=tiktok" in page.url
     assert {name.split()[0] for name in page.locator(".service-name").all_inner_texts()} == {"TikTok"}
 
     page.go_back()
-    page.wait_for_function("document.querySelectorAll('.service-row').length === 38")
+    expect(rows).to_have_count(38)

@@ -61,8 +61,7 @@ def test_a_ticket_thread_from_opening_to_the_staff_reply(
     expect(page.locator(".attachments img")).to_have_attribute("alt", "drop.png")
     image = page.locator(".attachments img")
     image.wait_for(state="visible")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-    assert image.evaluate("img => img.naturalWidth") == 8  # served to her and decoded as the PNG it is
+    expect(image).to_have_js_property("naturalWidth", 8)  # served to her and decoded as the PNG it is
     expect(page.locator(f'#ticket-orders [data-order="{order.pk}"] a')).to_have_text(f"Order {order.pk}")
     expect(page.locator("#ticket-orders .badge.status")).to_have_text("Completed")
     expect(page.locator(".ticket-status")).to_have_text("Open")
