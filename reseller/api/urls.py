@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.docs, name="docs"),
     path("v2", views.endpoint, name="endpoint"),
     path("v2/", views.endpoint, name="endpoint_slash"),
+    path("v2/openapi.json", views.openapi, name="openapi"),
     re_path(r"^v2/(?P<rest>.+)$", views.not_found),
 ]

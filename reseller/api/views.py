@@ -28,6 +28,7 @@ from reseller.accounts.services import api_key_authenticate
 from .actions import ACTIONS, COMMON_PARAMS, ApiError, Call, action_for, perform
 from .limits import usage_count
 from .models import IdempotencyKey
+from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,13 @@ def _limited(usage) -> JsonResponse | None:
     if usage.time_left > 0:
         response["Retry-After"] = str(usage.time_left)
     return response
+
+
+@require_GET
+def openapi(request):
+    """The OpenAPI description of the endpoint (reseller/api/openapi.py), for client generators and tests."""
+    document = openapi_document(api_url=request.build_absolute_uri(reverse("api:endpoint")))
+    return JsonResponse(document, json_dumps_params={"indent": 2})
 
 
 @require_GET
