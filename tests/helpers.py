@@ -86,3 +86,44 @@ def meet_before(count, function, when=lambda *args, **kwargs: True):
         return function(*args, **kwargs)
 
     return wrapper
+
+
+class RedisServer:
+    """A Redis server of a test's own, on a free port, to stop and start again (fault tests); `persist`
+    keeps what it holds across a restart (an append-only file in `folder`), as a production Redis would."""
+
+    def __init__(self, *, folder=None):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.folder = folder
+        self.process = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import subprocess
+        import time
+
+        import redis
+
+        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        if self.folder is not None:
+            options += ["--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "always"]
+        else:
+            options += ["--appendonly", "no"]
+        self.process = subprocess.Popen(["redis-server", *options], stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)

@@ -2,9 +2,8 @@
 started again between logins. allauth counts logins in the cache; with Redis gone they are counted in the
 process (reseller/cache.py) and the login still works, never a 500."""
 
+import os
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -14,51 +13,15 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import RedisServer
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (CI installs it)"),
+    pytest.mark.skipif(
+        not shutil.which("redis-server") and not os.environ.get("CI"),
+        reason="needs redis-server (CI installs it)",
+    ),
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(10)
 
 
 @pytest.fixture
