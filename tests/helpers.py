@@ -1,6 +1,7 @@
 """What many tests do: place orders through the real services, let the simulator finish them, read back,
 race threads against each other."""
 
+import contextlib
 import threading
 
 from django.db import connections
@@ -127,3 +128,23 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+
+@contextlib.contextmanager
+def celery_on(broker_url: str, **conf):
+    """The panel's Celery, meanwhile, on another broker (a RedisServer's): a fresh app made current and
+    default (the thread that sends batched tasks uses the default), the previous ones restored after."""
+    from celery import Celery
+    from celery import _state as celery_state
+
+    previous, default = celery_state.get_current_app(), celery_state.default_app
+    app = Celery("tests", set_as_current=False)
+    app.conf.update(broker_url=broker_url, task_always_eager=False, broker_connection_timeout=0.5, **conf)
+    app.set_current()
+    app.set_default()
+    app.finalize()
+    try:
+        yield app
+    finally:
+        previous.set_current()
+        celery_state.default_app = default

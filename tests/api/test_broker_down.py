@@ -9,14 +9,12 @@ import shutil
 import time
 
 import pytest
-from celery import Celery, current_app
-from celery import _state as celery_state
 from kombu.simple import SimpleQueue
 
 from orders.models import Order
 from orders.queue import SUBMIT_ORDERS
 from reseller.wallet.selectors import ledger_check
-from tests.helpers import LINK, RedisServer
+from tests.helpers import LINK, RedisServer, celery_on
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,21 +29,9 @@ pytestmark = [
 def broker(tmp_path):
     """The panel's Celery app, for this test, on a Redis server that the test can stop."""
     server = RedisServer(folder=tmp_path).start()
-    previous, default = current_app._get_current_object(), celery_state.default_app
-    app = Celery("faults", set_as_current=False)
-    app.conf.update(
-        broker_url=server.url,
-        task_default_queue="faults",
-        task_always_eager=False,
-        broker_connection_timeout=0.5,
-        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
-    )
-    app.set_current()
-    app.set_default()  # for the thread that sends the batches, too
-    app.finalize()
-    yield server, app
-    previous.set_current()
-    celery_state.default_app = default
+    retry = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+    with celery_on(server.url, task_default_queue="faults", task_publish_retry_policy=retry) as app:
+        yield server, app
     server.stop()
 
 
