@@ -136,11 +136,18 @@ def _shape(example: Any) -> dict:
     raise TypeError(f"no schema for {example!r}")
 
 
+# Ids a multi answer echoes as they were sent: a number when they are one, else the text (actions.echo_id).
+ECHOED = {"order", "refill"}
+
+
 def _merged(objects: list[dict]) -> dict:
     properties: dict[str, list[dict]] = {}
     for item in objects:
         for key, value in item.items():
-            properties.setdefault(key, []).append(_shape(value))
+            shape = _shape(value)
+            if key in ECHOED and shape == {"type": "integer"}:
+                shape = {"type": ["integer", "string"]}
+            properties.setdefault(key, []).append(shape)
     required = [key for key in properties if all(key in item for item in objects)]
     return {
         "type": "object",
