@@ -2,6 +2,7 @@
 race threads against each other."""
 
 import contextlib
+import os
 import threading
 
 from django.db import connections
@@ -138,6 +139,8 @@ def celery_on(broker_url: str, **conf):
     from celery import _state as celery_state
 
     previous, default = celery_state.get_current_app(), celery_state.default_app
+    environment = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url  # Celery reads it before its own broker_url
     app = Celery("tests", set_as_current=False)
     app.conf.update(broker_url=broker_url, task_always_eager=False, broker_connection_timeout=0.5, **conf)
     app.set_current()
@@ -148,3 +151,33 @@ def celery_on(broker_url: str, **conf):
     finally:
         previous.set_current()
         celery_state.default_app = default
+        if environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environment
+
+
+def valid_fields(service) -> dict[str, str]:
+    """Good values for each required field of the service's type, as they are sent upstream."""
+    rule = service.type_rule
+    least = max(service.min_quantity, 1)
+    lines = "\n".join(f"line {n}" for n in range(least))
+    values = {
+        "link": LINK,
+        "quantity": str(service.min_quantity),
+        "comments": lines if rule.count_from == "comments" else "Great post\nLove it",
+        "usernames": "\n".join(f"user{n}" for n in range(least))
+        if rule.count_from == "usernames"
+        else "ann\nbob",
+        "hashtags": "#one\n#two",
+        "hashtag": "#sale",
+        "username": "alice",
+        "media": "https://instagram.com/p/media",
+        "answer_number": "2",
+        "keywords": "best shoes\ncheap shoes",
+        "min": str(service.min_quantity),
+        "max": str(service.min_quantity * 2),
+        "posts": "3",
+        "delay": "15",
+    }
+    return {field.name: values[field.name] for field in rule.fields if field.required}

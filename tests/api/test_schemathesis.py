@@ -5,7 +5,9 @@ plugin does not run on pytest 9, so its cases are drawn here as a Hypothesis str
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
@@ -23,8 +25,19 @@ CHECKS = [not_a_server_error, content_type_conformance, response_schema_conforma
 
 
 @pytest.fixture
-def cases():
-    api = schemathesis.openapi.from_wsgi("/api/v2/openapi.json", get_wsgi_application())
+def wsgi_app():
+    """Django's WSGI app, called in the test's own transaction: as Django's test client does, the end of a
+    request's start and end do not close the database connection."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def cases(wsgi_app):
+    api = schemathesis.openapi.from_wsgi("/api/v2/openapi.json", wsgi_app)
     operations = [result.ok() for result in api.get_all_operations()]
     assert {f"{operation.method.upper()} {operation.path}" for operation in operations} == {
         "GET /api/v2",

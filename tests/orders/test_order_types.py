@@ -13,7 +13,7 @@ from orders.models import Order
 from orders.submission import order_submit
 from reseller.accounts.services import api_key_rotate
 from tests.factories import StaffFactory
-from tests.helpers import LINK, balance_of, reload
+from tests.helpers import LINK, balance_of, reload, valid_fields
 
 pytestmark = pytest.mark.django_db
 HUNDRED = Decimal(100)
@@ -21,32 +21,6 @@ HUNDRED = Decimal(100)
 
 def service_of(service_type) -> Service:
     return Service.objects.filter(type=service_type, is_enabled=True).order_by("pk").first()
-
-
-def valid_fields(service: Service) -> dict[str, str]:
-    """Good values for each required field of the service's type, as they are sent upstream."""
-    rule = service.type_rule
-    least = max(service.min_quantity, 1)
-    lines = "\n".join(f"line {n}" for n in range(least))
-    values = {
-        "link": LINK,
-        "quantity": str(service.min_quantity),
-        "comments": lines if rule.count_from == "comments" else "Great post\nLove it",
-        "usernames": "\n".join(f"user{n}" for n in range(least))
-        if rule.count_from == "usernames"
-        else "ann\nbob",
-        "hashtags": "#one\n#two",
-        "hashtag": "#sale",
-        "username": "alice",
-        "media": "https://instagram.com/p/media",
-        "answer_number": "2",
-        "keywords": "best shoes\ncheap shoes",
-        "min": str(service.min_quantity),
-        "max": str(service.min_quantity * 2),
-        "posts": "3",
-        "delay": "15",
-    }
-    return {field.name: values[field.name] for field in rule.fields if field.required}
 
 
 def place_by_web(user, service, fields):
