@@ -1,14 +1,15 @@
-"""The broker stopped and started again during API traffic: a Redis server of the test's own (its data kept
-on disk across the restart, as a production Redis with an append-only file keeps it), the panel's Celery
-pointed at it, `add`s sent all along. Every answer is an order id, every id an order charged once, the
-ledger clean, and once the broker is back every order's submission reaches it (from the batches that waited
-in the process), none lost."""
+"""The broker stopped and started again during API traffic, and an order by the form meanwhile: a Redis
+server of the test's own (its data kept on disk across the restart, as a production Redis with an
+append-only file keeps it), the panel's Celery pointed at it, `add`s sent all along. Every answer is an order
+id, every id an order charged once, the ledger clean, and once the broker is back every order's submission
+reaches it (from the batches that waited in the process), none lost."""
 
 import os
 import shutil
 import time
 
 import pytest
+from django.test import Client
 from kombu.simple import SimpleQueue
 
 from orders.models import Order
@@ -68,13 +69,19 @@ def test_every_add_answers_an_order_while_the_broker_stops_and_comes_back(broker
     started = time.monotonic()
     add(15)  # the broker is down: each answer still comes at once
     answered_in = time.monotonic() - started
+    web = Client()
+    web.force_login(alice.user)
+    form = {"service": likes.pk, "client_token": "form-1", "link": LINK, "quantity": 100}
+    ordered = web.post("/orders/new/", form)  # the order form too: no 500 page
     time.sleep(2)  # long enough for the batches to be refused and tried again
     server.start()
     add(10)
 
     ids = {answer.get("order") for answer in answers}
     assert [answer for answer in answers if "order" not in answer] == []
-    assert ids == set(Order.objects.values_list("pk", flat=True)) and len(ids) == 35
+    assert ordered.status_code == 302
+    ids |= set(Order.objects.exclude(pk__in=ids).values_list("pk", flat=True))  # the form's one
+    assert ids == set(Order.objects.values_list("pk", flat=True)) and len(ids) == 36
     assert ledger_check().ok
     assert answered_in < 5  # no add waited for the broker
     assert "waiting for the broker" in caplog.text  # the outage was real: batches were refused

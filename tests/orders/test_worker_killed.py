@@ -1,8 +1,11 @@
-"""A real Celery worker (prefork, its own process group) killed with SIGKILL in the middle of a burst of
-submissions, on a Redis broker of the test's own, against the simulator over HTTP; a second worker then
-takes over. Its prefetched task comes back after the visibility timeout (a few seconds here), the orders it
-had claimed go to review (the sweeper; never resent), the queued ones whose task was lost are sent again.
-In the end every order is placed upstream once or is in review, none twice; the ledger is clean."""
+"""Real Celery workers (prefork, each its own process group) on a Redis broker of the test's own, against
+simulators over HTTP.
+
+One killed with SIGKILL in the middle of a burst of submissions, a second taking over: the orders it had
+claimed go to review (the sweeper; never resent), the queued ones whose task was lost are sent again. In the
+end every order is placed upstream once or is in review, none twice; the ledger is clean.
+
+Two workers and two beat sweeps racing over the same due orders: each order is asked about once."""
 
 import collections
 import os
@@ -21,7 +24,9 @@ from django.utils import timezone
 from orders import placement, sweeper
 from orders.models import Order, Status
 from reseller.wallet.selectors import ledger_check
+from tests.factories import funded_user
 from tests.helpers import RedisServer, celery_on
+from tests.orders.test_poll_scale import Counted
 
 pytestmark = [
     pytest.mark.postgresql,  # the worker is another process: it needs the test database as a server
@@ -35,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 40
 
 
-def start_worker(broker_url: str, log: Path) -> subprocess.Popen:
+def start_worker(broker_url: str, log: Path, **settings: str) -> subprocess.Popen:
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -50,6 +55,7 @@ def start_worker(broker_url: str, log: Path) -> subprocess.Popen:
         "ORDER_SUBMIT_RETRY_BASE": "1",
         "ORDER_SUBMIT_MAX_RETRIES": "2",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     command = [sys.executable, "-m", "celery", "-A", "reseller", "worker", "-c", "2", "--loglevel", "WARNING"]
     with log.open("a") as output:
@@ -135,3 +141,28 @@ def _kill_mid_burst_and_take_over(worker, server, upstream, log):
         sweeper.orders_sweep()
     finally:
         kill(worker)
+
+
+def test_two_workers_and_two_beat_sweeps_ask_about_each_order_once(tmp_path):
+    provider = Counted("racing")
+    orders = provider.orders(funded_user("1000"), 400)
+    server = RedisServer().start()
+    # 50 orders a claim: each sweep fans out 4 tasks, for 4 worker processes to race over 8 batches.
+    settings = {"ORDER_POLL_BATCH": "50", "ORDER_POLL_FAN_OUT": "4"}
+    with celery_on(server.url) as app:
+        workers = [start_worker(server.url, tmp_path / f"worker{n}.log", **settings) for n in (1, 2)]
+        try:
+            for _ in range(2):
+                app.send_task("orders.tasks.orders_poll")  # two beats' sweeps at once
+            upstream_ids = {order.upstream_id for order in orders}
+            wait_until(lambda: set(provider.asked) >= upstream_ids, 60, "every order to be asked about")
+            time.sleep(1)  # anything asked twice would be by now
+        finally:
+            for worker in workers:
+                kill(worker)
+            server.stop()
+            provider.stop()
+
+    assert set(provider.asked) == upstream_ids
+    assert set(provider.asked.values()) == {1}  # none twice in the interval, none skipped
+    assert ledger_check().ok
