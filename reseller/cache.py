@@ -62,36 +62,30 @@ class FallbackRedisCache(RedisCache):
                 return result
         return getattr(self._local, name)(*args, **kwargs)
 
-    def add(self, *args, **kwargs):
-        return self._either("add", *args, **kwargs)
-
-    def get(self, *args, **kwargs):
-        return self._either("get", *args, **kwargs)
-
-    def set(self, *args, **kwargs):
-        return self._either("set", *args, **kwargs)
-
-    def touch(self, *args, **kwargs):
-        return self._either("touch", *args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        return self._either("delete", *args, **kwargs)
-
-    def get_many(self, *args, **kwargs):
-        return self._either("get_many", *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._either("has_key", *args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        return self._either("incr", *args, **kwargs)
-
-    def set_many(self, *args, **kwargs):
-        return self._either("set_many", *args, **kwargs)
-
-    def delete_many(self, *args, **kwargs):
-        return self._either("delete_many", *args, **kwargs)
-
     def clear(self):
         self._local.clear()
         return self._either("clear")
+
+
+def _either_way(name: str):
+    def operation(self, *args, **kwargs):
+        return self._either(name, *args, **kwargs)
+
+    operation.__name__ = operation.__qualname__ = name
+    return operation
+
+
+# Every operation of Django's cache API but clear (which empties both): Redis if it answers, else memory.
+for _name in (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+):
+    setattr(FallbackRedisCache, _name, _either_way(_name))
