@@ -41,10 +41,10 @@ def _fresh_cache():
     of what a process keeps (addresses refused for wrong keys)."""
     from django.core.cache import cache
 
-    from reseller.api import views
+    from reseller.api import limits
 
     cache.clear()
-    views._blocked.clear()
+    limits._blocked.clear()
 
 
 @pytest.fixture(autouse=True)

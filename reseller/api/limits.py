@@ -10,6 +10,7 @@ With Redis down, counting goes on in each process's memory (reseller/cache.py): 
 web process instead of across them, which is looser but never gone, and the API never fails with its cache.
 """
 
+import math
 import re
 import time
 import zlib
@@ -53,6 +54,39 @@ def usage_count(*, name: str, rate: str) -> Usage:
     key = f"api-rate:{name}:{limit}/{period}s:{window_end}"
     count = _shared_count(key, period + EXPIRY_FUDGE)
     return Usage(count=count, limit=limit, time_left=window_end - now)
+
+
+# Addresses over their limit of wrong keys, in this process (address -> when their window ends): their
+# next requests are refused before any key is looked at, a right one included, without asking the cache.
+_blocked: dict[str, float] = {}
+BLOCKED_KEPT = 10_000  # addresses kept at most; past it (a flood from many) the shared counts still hold
+
+
+def any_blocked() -> bool:
+    """Whether any address is refused now (the usual case is none: no address to look up)."""
+    return bool(_blocked)
+
+
+def blocked_for(address: str) -> int:
+    """Seconds this address is still refused for its wrong keys; 0 when it is not."""
+    until = _blocked.get(address)
+    if until is None:
+        return 0
+    left = math.ceil(until - time.time())
+    if left <= 0:
+        _blocked.pop(address, None)
+        return 0
+    return left
+
+
+def bad_key_count(*, address: str, rate: str) -> Usage:
+    """Counts one more wrong key from `address`; over `rate`, the address is refused until the window ends."""
+    usage = usage_count(name=f"bad-key:{address}", rate=rate)
+    if usage.over:
+        if len(_blocked) >= BLOCKED_KEPT:
+            _blocked.clear()
+        _blocked[address] = time.time() + max(usage.time_left, 1)
+    return usage
 
 
 def _shared_count(key: str, timeout: int) -> int:

@@ -26,7 +26,7 @@ from reseller.accounts.selectors import api_key_get_for_user
 from reseller.accounts.services import api_key_authenticate
 
 from .actions import ACTIONS, COMMON_PARAMS, ApiError, Call, action_for, perform
-from .limits import usage_count
+from .limits import any_blocked, bad_key_count, blocked_for, usage_count
 from .models import IdempotencyKey
 from .openapi import openapi_document
 
@@ -122,22 +122,11 @@ class _BadKey(Exception):
         self.blocked = blocked  # the address, when it was refused before its key was looked at
 
 
-# Addresses over their limit of wrong keys, in this process (address -> when the window ends): their next
-# requests are refused before any key is looked at, a correct one included, without asking the cache.
-_blocked: dict[str, float] = {}
-
-
 def _blocked_address(request) -> str | None:
-    if not _blocked:
-        return None  # the usual case: no address to look up
-    address = _client_address(request)
-    until = _blocked.get(address)
-    if until is None:
+    if not any_blocked():
         return None
-    if until > time.time():
-        return address
-    _blocked.pop(address, None)
-    return None
+    address = _client_address(request)
+    return address if blocked_for(address) else None
 
 
 def _bad_key(request, blocked: str | None) -> JsonResponse:
@@ -145,15 +134,12 @@ def _bad_key(request, blocked: str | None) -> JsonResponse:
     refused until its window ends, so keys cannot be guessed at the speed of the API."""
     if blocked is not None:
         response = answer({"error": RATE_LIMITED})
-        response["Retry-After"] = str(max(int(_blocked.get(blocked, 0) - time.time()), 1))
+        response["Retry-After"] = str(max(blocked_for(blocked), 1))
         return response
     address = _client_address(request)
-    usage = usage_count(name=f"bad-key:{address}", rate=settings.API_BAD_KEY_LIMIT)
+    usage = bad_key_count(address=address, rate=settings.API_BAD_KEY_LIMIT)
     if not usage.over:
         return answer({"error": INVALID_KEY})
-    if len(_blocked) >= 10_000:
-        _blocked.clear()  # a flood from many addresses: the shared counts still hold each of them
-    _blocked[address] = time.time() + max(usage.time_left, 1)
     log.warning("api v2: %s is over its limit of wrong keys; refused for %d s", address, usage.time_left)
     return _limited(usage)
 
