@@ -7,9 +7,10 @@ an order is checked once per interval. Each provider's status calls go through i
 UPSTREAM_CONCURRENCY at once (catalog/pool.py), and the sweep claims more as answers come back, so a slow
 provider never holds up a fast one; a provider that throttles or fails is left alone for a while, its
 orders checked again when the wait is over. Answers are applied in this thread, a few hundred orders at a
-time, with their rows locked and re-read; status changes are moves (orders/moves.py), so of two appliers of
-the same answer (a sweep and an operator's "poll now") one moves the order and refunds it, and the other
-finds it moved.
+time, against the orders as their claim read them, with no second read: every write is a compare-and-swap
+from the status the claim saw, and status changes are moves (orders/moves.py), so of two appliers of the
+same answer (a sweep and an operator's "poll now") one moves the order and refunds it, and the other finds
+it moved.
 
 Beat's sweep (`orders_poll_fan_out`) only counts what is due and hands the polling to up to
 ORDER_POLL_FAN_OUT tasks per provider, each running `orders_poll` for it: as many workers, on as many
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F
 from django.db.models.functions import Least
@@ -31,11 +33,12 @@ from catalog import protocol, upstream
 from catalog.backoff import not_backing_off
 from catalog.models import Provider
 from catalog.pool import BackingOff, Calls, Done
-from reseller.db import bulk_update, claim_due, due_now, group_by
+from reseller.db import bulk_update, claim_due, due_now, group_by, partial_instance
 from reseller.enqueue import enqueue_after_commit
 
 from .models import (
     ACTIVE,
+    FINAL,
     FROM_UPSTREAM,
     SHARE_REFUNDED,
     SUBSCRIPTION_FROM_UPSTREAM,
@@ -47,6 +50,7 @@ from .models import (
 from .moves import Move, orders_move
 
 log = logging.getLogger(__name__)
+User = get_user_model()
 POLL_PROVIDER = "orders.tasks.orders_poll_provider"
 # What an answer changes besides the status (a move writes these with it).
 ANSWER_FIELDS = [
@@ -132,8 +136,9 @@ def _polled():
     return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
 
 
-# What a claim reads of each order: enough to ask for it (its provider, its id there) and to tell whether
-# an answer changes anything (`_read`).
+# What a claim reads of each order: enough to ask for it (its provider, its id there), to tell whether an
+# answer changes anything (`_read`), and to move it and refund it (orders/moves.py) without reading it
+# again; the rest of a wide row (links, comments, what `add` sent) stays unread.
 CLAIMED_FIELDS = [
     "id",
     "provider_id",
@@ -142,53 +147,21 @@ CLAIMED_FIELDS = [
     "service_type",
     "quantity",
     "runs",
-    "upstream_fields",
+    "upstream_fields",  # a subscription's posts
     *ANSWER_FIELDS,
-]
-PROVIDER, UPSTREAM_ID = CLAIMED_FIELDS.index("provider_id"), CLAIMED_FIELDS.index("upstream_id")
-
-
-class _Seen:
-    """An order as its claim read it: the claimed fields and the model's own reading of them (a drip-feed's
-    runs, a subscription's posts), without building a model instance for each answer."""
-
-    __slots__ = tuple(CLAIMED_FIELDS)
-
-    def __init__(self, *values):
-        for name, value in zip(CLAIMED_FIELDS, values, strict=True):
-            setattr(self, name, value)
-
-    is_subscription = Order.is_subscription
-    is_dripfeed = Order.is_dripfeed
-    per_run = Order.per_run
-    posts = Order.posts
-    per_post = Order.per_post
-
-
-# The fields a poll reads and writes: the rest of a wide row (links, comments, what `add` sent) stays unread.
-POLL_FIELDS = [
-    "id",
     "user_id",
-    "provider_id",
     "public_id",
-    "status",
-    "upstream_id",
-    "service_type",
-    "quantity",
     "charge",
     "cost",
     "exchange_rate",
     "refund",
-    "final_cost",
-    "runs",
-    "upstream_fields",  # a subscription's posts
-    *ANSWER_FIELDS,
-    "next_check_at",
-    "updated_at",
-    "status_changed_at",
-    "finished_at",
-    "user__id",
 ]
+PROVIDER, UPSTREAM_ID = CLAIMED_FIELDS.index("provider_id"), CLAIMED_FIELDS.index("upstream_id")
+
+
+def _claimed(row: tuple) -> Order:
+    """The order as its claim read it (the other fields deferred)."""
+    return partial_instance(Order, CLAIMED_FIELDS, row)
 
 
 class _Sweep:
@@ -291,54 +264,52 @@ class _Sweep:
             rows.update(next_check_at=Least(F("next_check_at"), until))
 
 
-def _changing(answers: dict[int, tuple[object, tuple]], result: PollResult) -> dict[int, object]:
-    """The answers that change something, by order: each answer (its pk -> the OrderStatus or ItemError,
-    None when it was not answered, with the row as claimed) is read against the order as the claim saw
-    it, and most change nothing. Those are done with: their next check is already set, so they cost no
-    write and no lock. The rest are applied against their rows locked and read again."""
+def _changing(answers: dict[int, tuple[object, tuple]], result: PollResult) -> dict[int, tuple]:
+    """The answers that change something: each answer (its pk -> the OrderStatus or ItemError, None when it
+    was not answered, with the row as claimed) is read against the order as the claim saw it, and most
+    change nothing. Those are done with: their next check is already set, so they cost no write and no
+    lock. Returns the others, by pk: (what changes, the status it moves to or None, the order as claimed)."""
     changing = {}
     for pk, (answer, row) in answers.items():
         if answer is None:
             continue
-        seen = _Seen(*row)
+        order = _claimed(row)
         if isinstance(answer, upstream.ItemError):
             result.errors += 1
-            if seen.poll_error != answer.message[:300]:
-                changing[pk] = answer
-            continue
-        result.checked += 1
-        changes, to = _read(seen, answer)
-        if to is not None or any(getattr(seen, name) != value for name, value in changes.items()):
-            changing[pk] = answer
+            changes, to = {"poll_error": answer.message[:300]}, None
+        else:
+            result.checked += 1
+            changes, to = _read(order, answer)
+        changes = {name: value for name, value in changes.items() if getattr(order, name) != value}
+        if to is not None or changes:
+            changing[pk] = (changes, to, order)
     return changing
 
 
-def _apply(answers: dict[int, object], result: PollResult) -> None:
-    """Applies each order's answer (its pk -> the OrderStatus or ItemError) to its row, locked and read
-    again: a status change is a move, anything else a bulk update. Counted by `_changing`."""
+def _apply(changing: dict[int, tuple], result: PollResult) -> None:
+    """Writes what `_changing` found, as a compare-and-swap from the status each claim read, with no second
+    read: a status change is a move (which refunds), anything else one bulk update. An order whose status
+    changed meanwhile (another poller's move, an operator's) is left as that writer left it, and is asked
+    again at its next check."""
     now = timezone.now()
+    users = {}
+    moves, updated = [], []
+    for changes, to, order in changing.values():
+        if to is None:
+            for name, value in changes.items():
+                setattr(order, name, value)
+            order.updated_at = now
+            updated.append(order)
+            continue
+        if to in FINAL:  # its refund goes through the wallet, which wants its customer (only the key)
+            if (user := users.get(order.user_id)) is None:
+                user = users[order.user_id] = User(pk=order.user_id)
+            Order.user.field.set_cached_value(order, user)
+        moves.append(Move(order, to, Source.POLL, changes=changes))
+    fields = sorted({name for changes, to, _ in changing.values() if to is None for name in changes})
     with transaction.atomic():
-        fresh = (
-            Order.objects.filter(pk__in=list(answers), status__in=ACTIVE)
-            .select_related("user")
-            .only(*POLL_FIELDS)
-        )
-        moves, updated = [], []
-        for order in fresh.select_for_update(of=("self",)):
-            answer = answers[order.pk]
-            if isinstance(answer, upstream.ItemError):
-                changes, to = {"poll_error": answer.message[:300]}, None
-            else:
-                changes, to = _read(order, answer)
-            if to is not None:
-                moves.append(Move(order, to, Source.POLL, changes=changes))
-            elif any(getattr(order, name) != value for name, value in changes.items()):
-                for name, value in changes.items():
-                    setattr(order, name, value)
-                order.updated_at = now
-                updated.append(order)
         made = orders_move(moves)
-        bulk_update(updated, [*ANSWER_FIELDS, "updated_at"])
+        bulk_update(updated, [*fields, "updated_at"], only_if=("status", [o.status for o in updated]))
     result.changed += len(made)
     result.refunded += sum(1 for move in made if move.row.refund)
 

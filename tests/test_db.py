@@ -172,6 +172,32 @@ def test_every_service_column_type_round_trips_exactly_through_the_postgresql_ca
 
 
 @pytest.mark.django_db
+def test_strings_that_look_like_array_syntax_or_null_round_trip_as_written():
+    """PostgreSQL gets each column as one array literal: a string reading NULL, braces or quotes is
+    still that string, and None beside strings is still NULL."""
+    tricky = ["NULL", "null", "{a,b}", '"', "\\", "", " padded ", "a,b", "}"]
+    rows = orders(len(tricky) + 1)
+    values = [{"comments": text, "poll_error": text, "upstream_charge": None} for text in tricky]
+    values.append({"comments": "x", "poll_error": "", "upstream_charge": Decimal("1.5")})
+
+    assert_round_trip(rows, values)
+
+
+@pytest.mark.django_db
+def test_a_partial_instance_holds_the_values_given_and_loads_the_others_when_read():
+    (order,) = orders(1, comments="kept in the row")
+
+    partial = db.partial_instance(Order, ["id", "status", "quantity"], [order.pk, "pending", 5])
+
+    assert (partial.pk, partial.status, partial.quantity) == (order.pk, "pending", 5)
+    assert partial.get_deferred_fields() >= {"comments", "link"}
+    assert partial.comments == "kept in the row"  # read from the database on first use
+    partial.status = "canceled"
+    partial.save(update_fields=["status"])
+    assert Order.objects.get(pk=order.pk).status == "canceled"
+
+
+@pytest.mark.django_db
 def test_only_the_named_fields_are_written():
     """Other fields changed in memory stay as the database has them: a poll writing its answer fields
     must not carry a stale status or charge along."""
