@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from catalog.models import Outcome, UpstreamCallCount
-from orders.models import ACTIVE, POLLED_REFILL, Order, Refill, Status
+from orders.models import POLLED_REFILL, Order, OrderCheck, Refill, Status
 from payments.models import Deposit
 from reseller.heartbeats import BEAT, POLL
 from reseller.models import Heartbeat
@@ -31,7 +31,7 @@ class PanelCollector:
         yield poll_lag(
             "reseller_poll_lag_seconds",
             "How late the most overdue order status check is (0: none is overdue).",
-            Order.objects.filter(status__in=ACTIVE).exclude(upstream_id=""),
+            OrderCheck.objects.all(),
             now,
         )
         yield poll_lag(

@@ -16,7 +16,7 @@ from reseller.once import MAX_LENGTH, REFUSED, fresh_url, no_store, once_read, o
 
 from .errors import OrderError
 from .fields import FIELD_NAMES, HINTS, label
-from .models import MassOrder, Order, OrderEvent, Refill, RefillEvent, RefillStatus, Status
+from .models import MassOrder, Order, OrderCheck, OrderEvent, Refill, RefillEvent, RefillStatus, Status
 from .operators import (
     COULD_NOT_BE_PLACED,
     COULD_NOT_BE_PLACED_REFUNDED,
@@ -185,6 +185,7 @@ class OrderAdmin(CsvExportMixin, ModelAdmin):
                     "submit_attempts",
                     "submitted_at",
                     "next_check_at",
+                    "checks_due_at",
                     "last_checked_at",
                     "created_at",
                     "finished_at",
@@ -238,6 +239,18 @@ class OrderAdmin(CsvExportMixin, ModelAdmin):
     @display(description="status", ordering="status", label=ORDER_BADGES)
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
+
+    @admin.display(description="next status check")
+    def checks_due_at(self, obj):
+        """A followed order's next status check (OrderCheck); `next_check_at` is a queued one's retry."""
+        checks = OrderCheck.objects.filter(order=obj).first()
+        return "-" if checks is None else short_time(checks.next_check_at) if checks.next_check_at else "now"
+
+    @admin.display(description="last status check")
+    def last_checked_at(self, obj):
+        return short_time(
+            OrderCheck.objects.filter(order=obj).values_list("last_checked_at", flat=True).first()
+        )
 
     @admin.display(description="charge", ordering="charge")
     def charge_display(self, obj):

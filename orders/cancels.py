@@ -10,7 +10,7 @@ from catalog.services import provider_client
 from reseller.db import group_by
 
 from .errors import OrderError
-from .models import CANCEL_REFUSED_NOTE, CANCEL_REQUESTED_NOTE, Order, Source, Status
+from .models import CANCEL_REFUSED_NOTE, CANCEL_REQUESTED_NOTE, Order, OrderCheck, Source, Status
 from .moves import orders_note
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,6 @@ def _cancel_upstream(orders: list[Order], *, by=None) -> dict[int, bool | OrderE
             orders_note(orders=[order], note=f"{CANCEL_REFUSED_NOTE}: {reason}", source=source, by=by)
     Order.objects.filter(pk__in=unanswered).update(cancel_requested_at=None)
     # Checked again at the next sweep: the refund comes when the provider says Canceled (or Partial).
-    Order.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=timezone.now())
+    OrderCheck.objects.filter(pk__in=[o.pk for o in accepted]).update(next_check_at=timezone.now())
     orders_note(orders=accepted, note=CANCEL_REQUESTED_NOTE, source=source, by=by)
     return results

@@ -202,8 +202,8 @@ class Order(models.Model):
         **MONEY, null=True, blank=True, help_text="What the provider charged us, in its currency."
     )
     poll_error = models.CharField(max_length=300, blank=True)
+    # A queued order's: when its retry is due. An order followed upstream has its checks in OrderCheck.
     next_check_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(
@@ -390,6 +390,25 @@ class Order(models.Model):
     @property
     def profit(self):
         return self.paid - self.actual_cost
+
+
+class OrderCheck(models.Model):
+    """When an order followed upstream (placed there, not final) is next asked about: one row per such
+    order, written by orders/moves.py as orders start and stop being followed, and by the polling sweep's
+    claims (orders/polling.py). Apart from the order's wide row, so that a claim, which every followed
+    order gets every interval, writes a row of four columns and two indexes, not a new version of the
+    order and its ten indexes."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True, related_name="checks")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+", db_index=False)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "next_check_at"], name="order_checks_due")]
+
+    def __str__(self):
+        return f"Checks of order {self.order_id}"
 
 
 class HistoryRow(models.Model):

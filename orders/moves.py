@@ -6,7 +6,8 @@ the row had when loaded, so of two workers making the same move one wins and the
 and the winner writes one history row per move. A move into a final status refunds what the order is owed
 (orders/refunds.py), in the same transaction: a refund is never paid by the loser of a move; then it sends
 `orders_finished` (orders/signals.py), still in that transaction, which is how an affiliate's commission is
-earned once.
+earned once. A move that starts following an order upstream (placed there, not final) gives it its status
+checks (OrderCheck, first due at the move's `next_check_at`), and one that stops it takes them away.
 
 Many moves go in one statement (a polling batch moves a thousand orders at once), one move is a list of one.
 Moves join the caller's transaction (no savepoint of their own, for speed): a caller that wants to carry on
@@ -24,11 +25,13 @@ from reseller.db import bulk_insert, bulk_update
 
 from .errors import OrderError
 from .models import (
+    ACTIVE,
     FINAL,
     FINAL_REFILL,
     REFILL_TRANSITIONS,
     TRANSITIONS,
     Order,
+    OrderCheck,
     OrderEvent,
     Refill,
     RefillEvent,
@@ -93,7 +96,9 @@ def orders_move(moves: Sequence[Move]) -> list[Move]:
         for move, order in zip(moves, staged, strict=True):
             if move.to in FINAL:
                 order.final_cost = order.cost_when_final()
+        was = {move.row.pk: move.row.status for move in moves}
         made = _write(ORDERS, moves, staged, extra=["refund"] if owed else [])
+        _follow(made, was)
         refunds = [(move.row, owed[move.row.pk]) for move in made if move.row.pk in owed]
         if refunds:
             orders_refund(refunds=refunds)
@@ -101,6 +106,34 @@ def orders_move(moves: Sequence[Move]) -> list[Move]:
         if finished:
             orders_finished.send(sender=Order, orders=finished)
     return made
+
+
+def _follow(made: list[Move], was: dict[int, str]) -> None:
+    """Orders placed upstream and not final are followed (orders/polling.py): a move that starts following
+    one gives it its checks, first due when the move's `next_check_at` says (at once without one); a move
+    that ends it takes them away."""
+    start, stop = [], []
+    for move in made:
+        order, followed = move.row, was[move.row.pk] in ACTIVE
+        if move.to in ACTIVE and not followed and order.upstream_id:
+            start.append(
+                OrderCheck(
+                    order_id=order.pk,
+                    provider_id=order.provider_id,
+                    next_check_at=move.changes.get("next_check_at"),
+                )
+            )
+        elif move.to not in ACTIVE and followed:
+            stop.append(order.pk)
+    if start:
+        OrderCheck.objects.bulk_create(
+            start,
+            update_conflicts=True,
+            unique_fields=["order"],
+            update_fields=["provider", "next_check_at"],
+        )
+    if stop:
+        OrderCheck.objects.filter(order_id__among=stop).delete()
 
 
 def refill_move(refill: Refill, to: str, *, source: str, note: str = "", by=None, **changes) -> bool:
@@ -162,6 +195,8 @@ def _stage(machine: _Machine, moves: Sequence[Move]) -> list:
             row.finished_at, row.next_check_at = now, None
         for name, value in move.changes.items():
             setattr(row, name, value)
+        if machine is ORDERS and move.to in ACTIVE:
+            row.next_check_at = None  # an order's own is a queued one's retry; a followed one's: OrderCheck
         staged.append(row)
     return staged
 

@@ -3,14 +3,18 @@ refunds exactly once.
 
 A sweep claims a provider's due orders a batch at a time, by moving their next check forward under
 `SELECT ... FOR UPDATE SKIP LOCKED`, so that overlapping sweeps, in any number of workers, split the work:
-an order is checked once per interval. Each provider's status calls go through its own threads, up to
-UPSTREAM_CONCURRENCY at once (catalog/pool.py), and the sweep claims more as answers come back, so a slow
-provider never holds up a fast one; a provider that throttles or fails is left alone for a while, its
-orders checked again when the wait is over. Answers are applied in this thread, a few hundred orders at a
-time, against the orders as their claim read them, with no second read: every write is a compare-and-swap
-from the status the claim saw, and status changes are moves (orders/moves.py), so of two appliers of the
-same answer (a sweep and an operator's "poll now") one moves the order and refunds it, and the other finds
-it moved.
+an order is checked once per interval. The checks are rows of their own (OrderCheck, kept by the moves as
+orders start and stop being followed): a claim writes those, never the wide order row. Each provider's
+status calls go through its own threads, up to UPSTREAM_CONCURRENCY at once (catalog/pool.py), and the
+sweep claims more as answers come back, so a slow provider never holds up a fast one; a provider that
+throttles or fails is left alone for a while, its orders checked again when the wait is over.
+
+Answers are applied a few hundred orders at a time by ORDER_POLL_WRITERS threads, each with its own
+connection, while this one claims and reads on (in this thread, inside a caller's transaction or on
+SQLite), against the orders as their claim read them, with no second read: every write is a
+compare-and-swap from the status the claim saw, and status changes are moves (orders/moves.py), so of two
+appliers of the same answer (a sweep and an operator's "poll now") one moves the order and refunds it,
+and the other finds it moved.
 
 Beat's sweep (`orders_poll_fan_out`) only counts what is due and hands the polling to up to
 ORDER_POLL_FAN_OUT tasks per provider, each running `orders_poll` for it: as many workers, on as many
@@ -33,7 +37,7 @@ from catalog import protocol, upstream
 from catalog.backoff import not_backing_off
 from catalog.models import Provider
 from catalog.pool import BackingOff, Calls, Done
-from reseller.db import bulk_update, claim_due, due_now, group_by, partial_instance
+from reseller.db import Writer, bulk_update, claim_due, due_now, group_by, partial_instance
 from reseller.enqueue import enqueue_after_commit
 
 from .models import (
@@ -44,6 +48,7 @@ from .models import (
     SUBSCRIPTION_FROM_UPSTREAM,
     TRANSITIONS,
     Order,
+    OrderCheck,
     Source,
     Status,
 )
@@ -96,11 +101,14 @@ def orders_poll(
     how many were)."""
     result = PollResult()
     if every:
-        result.due = _polled().filter(due_now()).count()
-        order_ids = list(_polled().values_list("pk", flat=True))
+        result.due = OrderCheck.objects.filter(due_now()).count()
+        order_ids = list(OrderCheck.objects.values_list("pk", flat=True))
     size = batch_size or settings.ORDER_POLL_BATCH
-    with Calls() as calls:
-        sweep = _Sweep(calls, result, size)
+    with (
+        Calls() as calls,
+        Writer(lambda changing: _apply(changing, result), threads=settings.ORDER_POLL_WRITERS) as writer,
+    ):
+        sweep = _Sweep(calls, writer, result, size)
         if order_ids is not None:
             sweep.through(order_ids)
         else:
@@ -115,8 +123,7 @@ def orders_poll_fan_out() -> dict[int, int]:
     """Beat's sweep: for each provider with due orders (and not backing off), up to ORDER_POLL_FAN_OUT
     `orders_poll` tasks, one per ORDER_POLL_BATCH due orders; returns the tasks queued per provider."""
     due = (
-        _polled()
-        .filter(due_now())
+        OrderCheck.objects.filter(due_now())
         .filter(not_backing_off("provider__"))
         .values("provider_id")
         .annotate(due=Count("pk"))
@@ -132,8 +139,18 @@ def orders_poll_fan_out() -> dict[int, int]:
     return tasks
 
 
-def _polled():
-    return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
+def orders_checks_mend() -> int:
+    """Orders followed upstream without checks (their status changed outside orders/moves.py: by hand, in
+    the database) get them, due at once; the sweeper runs this, so that no such order goes unasked.
+    Returns how many were missing."""
+    missing = (
+        Order.objects.filter(status__in=ACTIVE, checks__isnull=True)
+        .exclude(upstream_id="")
+        .values_list("pk", "provider_id")
+    )
+    made = [OrderCheck(order_id=pk, provider_id=provider_id) for pk, provider_id in missing]
+    OrderCheck.objects.bulk_create(made, ignore_conflicts=True)
+    return len(made)
 
 
 # What a claim reads of each order: enough to ask for it (its provider, its id there), to tell whether an
@@ -167,8 +184,8 @@ def _claimed(row: tuple) -> Order:
 class _Sweep:
     """Claims, asks and applies: claims go out while answers come back."""
 
-    def __init__(self, calls: Calls, result: PollResult, size: int):
-        self.calls, self.result, self.size = calls, result, size
+    def __init__(self, calls: Calls, writer: Writer, result: PollResult, size: int):
+        self.calls, self.writer, self.result, self.size = calls, writer, result, size
         self.ready: list[Done] = []
         self.ready_since = 0.0
         self.providers: dict[int, Provider] = {}
@@ -181,7 +198,7 @@ class _Sweep:
         while claiming or self.calls.pending():
             for provider in list(claiming):
                 while not self.calls.resting(provider) and self.calls.queued(provider) < ahead:
-                    claimed = self._claim(_polled().filter(provider=provider), ids=None)
+                    claimed = self._claim(OrderCheck.objects.filter(provider=provider), ids=None)
                     if not claimed:
                         break
                     self._ask(claimed)
@@ -193,7 +210,7 @@ class _Sweep:
     def through(self, order_ids: list[int]) -> None:
         """Exactly these orders (if open), due or not, a batch at a time."""
         for start in range(0, len(order_ids), self.size):
-            claimed = self._claim(_polled(), ids=order_ids[start : start + self.size])
+            claimed = self._claim(OrderCheck.objects.all(), ids=order_ids[start : start + self.size])
             missing = {row[PROVIDER] for row in claimed} - set(self.providers)
             self.providers.update(Provider.objects.in_bulk(missing))
             self._ask(claimed)
@@ -201,18 +218,26 @@ class _Sweep:
                 self._collect()
         self._apply_ready()
 
-    def _claim(self, rows, *, ids) -> list[tuple]:
+    def _claim(self, checks, *, ids) -> list[tuple]:
+        """Claims a batch of these checks (the due ones, or exactly `ids`) and reads their orders."""
         claimed = claim_due(
-            rows,
+            checks,
             ids=ids,
             batch_size=self.size,
             interval=settings.ORDER_POLL_INTERVAL,
-            values=CLAIMED_FIELDS[1:],  # the first is the id
             last_checked_at=timezone.now(),
         )
-        if claimed:
-            self.result.batches += 1
-        return claimed
+        if not claimed:
+            return []
+        self.result.batches += 1
+        rows = list(
+            Order.objects.filter(pk__among=claimed, status__in=ACTIVE)
+            .exclude(upstream_id="")
+            .values_list(*CLAIMED_FIELDS)
+        )
+        if len(rows) < len(claimed):  # no longer followed (a status changed by hand): no more checks
+            OrderCheck.objects.filter(pk__among=set(claimed) - {row[0] for row in rows}).delete()
+        return rows
 
     def _ask(self, claimed: list[tuple]) -> None:
         for orders in group_by(claimed, lambda row: row[PROVIDER]):
@@ -243,13 +268,12 @@ class _Sweep:
             else:
                 self._failed(item)
         if changing := _changing(answers, self.result):
-            _apply(changing, self.result)
+            self.writer.put(changing)
 
     def _failed(self, item: Done) -> None:
         """A call that failed: its orders say why, and are checked again once the provider's wait is over
         (at their next check anyway, if that comes first)."""
         pks = [row[0] for row in item.tag]
-        rows = Order.objects.filter(pk__in=pks)
         until = item.provider.backoff_until
         if isinstance(item.error, BackingOff):
             self.result.skipped += len(pks)
@@ -259,9 +283,9 @@ class _Sweep:
                 "provider %s: status of %d orders failed: %s", item.provider.name, len(pks), item.error
             )
             self.result.errors += len(pks)
-            rows.update(poll_error=str(item.error)[:300])
+            Order.objects.filter(pk__among=pks).update(poll_error=str(item.error)[:300])
         if until is not None:
-            rows.update(next_check_at=Least(F("next_check_at"), until))
+            OrderCheck.objects.filter(pk__among=pks).update(next_check_at=Least(F("next_check_at"), until))
 
 
 def _changing(answers: dict[int, tuple[object, tuple]], result: PollResult) -> dict[int, tuple]:

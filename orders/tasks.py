@@ -55,9 +55,12 @@ def orders_poll_provider(provider_id: int):
 
 @shared_task
 def orders_sweep():
-    """Beat: stuck submissions to review, lost queued orders re-queued."""
+    """Beat: stuck submissions to review, lost queued orders re-queued, followed orders without checks
+    given them."""
     reviewed, requeued = sweeper.orders_sweep()
     refills_reviewed = sweeper.refills_sweep()
+    if mended := polling.orders_checks_mend():
+        log.warning("sweep: %d followed orders had no status checks; they are due now", mended)
     if reviewed or requeued or refills_reviewed:
         log.warning(
             "sweep: %d orders sent to review, %d re-queued; %d refills sent to review",

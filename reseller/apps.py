@@ -17,6 +17,12 @@ class ResellerConfig(AppConfig):
         # Importing the settings creates nothing; every process that may publish or consume runs
         # django.setup() first (manage.py, wsgi, and Celery's Django fixup in the worker and beat).
         create_broker_folders()
+        from django.db.models import Field, ForeignObject
+
+        from .db import Among
+
+        Field.register_lookup(Among)
+        ForeignObject.register_lookup(Among)  # relations keep lookups of their own
 
 
 def create_broker_folders():

@@ -73,6 +73,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "orders.Order"
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     service = factory.SubFactory(ServiceFactory)
@@ -83,3 +84,13 @@ class OrderFactory(factory.django.DjangoModelFactory):
     cost_rate = Decimal("1")
     charge = Decimal("1.3")
     cost = Decimal("1")
+
+    @factory.post_generation
+    def checks(order, create, extracted, **kwargs):
+        """An order made placed upstream and not final is followed, as a move there would make it."""
+        from orders.models import ACTIVE, OrderCheck
+
+        if create and order.status in ACTIVE and order.upstream_id:
+            OrderCheck.objects.get_or_create(
+                order=order, defaults={"provider_id": order.provider_id, "next_check_at": order.next_check_at}
+            )

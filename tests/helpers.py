@@ -7,7 +7,7 @@ import threading
 
 from django.db import connections
 
-from orders.models import Order, Status
+from orders.models import Order, OrderCheck, Status
 from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.submission import order_submit
@@ -36,7 +36,7 @@ def finish(simulator, orders, outcome="Completed", remains=0):
     for order in orders:
         set_outcome(simulator, order, outcome, remains)
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
+    OrderCheck.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
     orders_poll(order_ids=[o.pk for o in orders])
     finished = list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
     assert all(o.status == Status(outcome.lower()) for o in finished)

@@ -362,20 +362,20 @@ def test_ids_claims_exactly_those_rows_due_or_not():
     rows = Order.objects.filter(status=Status.QUEUED)
 
     claimed = claim_due(
-        rows, ids=[later.pk, due.pk, outside.pk], batch_size=10, interval=60, last_checked_at=now
+        rows, ids=[later.pk, due.pk, outside.pk], batch_size=10, interval=60, poll_error="claimed"
     )
 
     assert sorted(claimed) == sorted([later.pk, due.pk])
     stored = Order.objects.in_bulk([later.pk, due.pk, never_checked.pk, outside.pk])
     for pk in claimed:
-        assert stored[pk].last_checked_at == now
+        assert stored[pk].poll_error == "claimed"
         assert (
             now + timedelta(seconds=59)
             < stored[pk].next_check_at
             <= django_timezone.now() + timedelta(seconds=60)
         )
     for pk in (never_checked.pk, outside.pk):
-        assert (stored[pk].next_check_at, stored[pk].last_checked_at) == (None, None)
+        assert (stored[pk].next_check_at, stored[pk].poll_error) == (None, "")
 
 
 @pytest.mark.django_db
@@ -528,3 +528,55 @@ def test_rows_with_parent_reads_what_select_related_reads_in_one_query(django_as
     ]
     assert not found._state.adding and found._state.db == connection.alias
     assert by_pk(service.pk + 1000) == []
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_outside_a_transaction_writes_every_batch_on_connections_of_its_own():
+    """Each batch is written in a writer thread (its own connection, its own commit), all of them before
+    the `with` block ends, whatever order they were taken in."""
+    rows = orders(6)
+    caller = threading.get_ident()
+    seen = []
+
+    def write(pks):
+        seen.append(threading.get_ident())
+        Order.objects.filter(pk__in=pks).update(poll_error="written")
+
+    with db.Writer(write, threads=2) as writer:
+        for start in range(0, 6, 2):
+            writer.put([row.pk for row in rows[start : start + 2]])
+
+    assert len(seen) == 3 and caller not in seen
+    assert set(Order.objects.values_list("poll_error", flat=True)) == {"written"}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_stops_the_writing_and_is_raised_in_the_callers_thread():
+    def write(batch):
+        if batch == 2:
+            raise ValueError("refused")
+        written.append(batch)
+
+    written = []
+    with pytest.raises(ValueError, match="refused"), db.Writer(write, threads=1, ahead=1) as writer:
+        for batch in range(1, 10):
+            writer.put(batch)
+    assert written == [1]  # nothing after the failure
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_a_writer_writes_at_once_in_the_callers_thread():
+    """Another connection would not see the caller's uncommitted rows (and SQLite has one writer)."""
+    (row,) = orders(1)
+    threads = []
+
+    def write(pk):
+        threads.append(threading.get_ident())
+        Order.objects.filter(pk=pk).update(poll_error="written")
+
+    with db.Writer(write, threads=2) as writer:
+        writer.put(row.pk)
+        assert Order.objects.get(pk=row.pk).poll_error == "written"  # already
+    assert threads == [threading.get_ident()]

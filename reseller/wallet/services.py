@@ -245,7 +245,7 @@ def _wallets_locked(user_ids: list[int]) -> dict[int, Wallet]:
 
 def _refunded_orders(order_ids: list[int]) -> set[int]:
     return set(
-        LedgerEntry.objects.filter(kind=Kind.REFUND, order_id__in=order_ids).values_list(
+        LedgerEntry.objects.filter(kind=Kind.REFUND, order_id__among=order_ids).values_list(
             "order_id", flat=True
         )
     )
@@ -266,7 +266,7 @@ def _check_refunds(refunds: list[Move]) -> None:
         raise DuplicateRefund(order_id=min(refunded))
     charged = {
         (row["user_id"], row["order_id"]): -row["total"]
-        for row in LedgerEntry.objects.filter(kind=Kind.CHARGE, order_id__in=order_ids)
+        for row in LedgerEntry.objects.filter(kind=Kind.CHARGE, order_id__among=order_ids)
         .values("user_id", "order_id")
         .annotate(total=Sum("amount"))
     }

@@ -9,7 +9,7 @@ import pytest
 from affiliates.commissions import commission_amount, commissions_earn
 from affiliates.models import Commission
 from orders import polling
-from orders.models import Order, Status
+from orders.models import OrderCheck, Status
 from orders.operators import order_fail_and_refund
 from orders.placement import order_place
 from orders.polling import orders_poll
@@ -145,7 +145,7 @@ def test_two_pollers_finishing_the_same_orders_earn_one_exact_commission_each(
     set_outcome(simulator, partial, "Partial", 250)
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 10)
     ids = [completed.pk, partial.pk]
-    Order.objects.filter(pk__in=ids).update(next_check_at=None)
+    OrderCheck.objects.filter(pk__in=ids).update(next_check_at=None)
     claiming = threading.Lock()  # a claim is SKIP LOCKED: one at a time, so both pollers get the orders
     claim_due = polling.claim_due
 

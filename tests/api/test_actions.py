@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from catalog.models import Service
 from catalog.service_types import SELLABLE_TYPES
 from orders.errors import OrderError
-from orders.models import Order, Status
+from orders.models import Order, OrderCheck, Status
 from orders.polling import orders_poll
 from orders.submission import order_submit
 from reseller.api import actions
@@ -272,7 +272,7 @@ def test_status_follows_the_order_upstream_and_charges_net_of_the_partial_refund
     placed = simulator.simulator.orders[int(Order.objects.get(pk=order_id).upstream_id)]
     placed.outcome, placed.final_remains = "Partial", 250
     simulator.simulator.advance(1000)
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
     answer = alice.call("status", order=order_id)

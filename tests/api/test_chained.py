@@ -21,7 +21,7 @@ from catalog import upstream
 from catalog.models import Provider, Service
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
-from orders.models import Order, Refill, RefillStatus, Status
+from orders.models import OrderCheck, Refill, RefillStatus, Status
 from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.refills import refill_request, refills_poll, refills_submit
@@ -173,7 +173,7 @@ def test_an_order_on_b_flows_to_a_and_the_simulator_and_its_partial_refund_flows
 
     finish_upstream(simulator, "Partial", 400)
     assert "1 changed, 1 refunded" in panel_a.manage("poll_orders")
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
     order.refresh_from_db()
@@ -196,7 +196,7 @@ def test_a_refill_on_b_flows_to_a_and_the_simulator_and_its_status_flows_back(
     order_submit(order_id=order.pk)
     finish_upstream(simulator, "Completed", 0)
     panel_a.manage("poll_orders")
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
     order.refresh_from_db()
     assert order.status == Status.COMPLETED
@@ -240,7 +240,7 @@ def test_a_dripfeed_order_on_b_flows_to_a_and_the_simulator_and_its_partial_refu
     placed.outcome, placed.final_runs, placed.final_remains = "Partial", 3, 400
     simulator.simulator.advance(100_000)
     assert "1 changed, 1 refunded" in panel_a.manage("poll_orders")
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
     order.refresh_from_db()

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.models import Order, Refill, RefillStatus, Status
+from orders.models import Order, OrderCheck, Refill, RefillStatus, Status
 from orders.polling import orders_poll
 from orders.refills import refills_poll, refills_submit
 from orders.submission import order_submit
@@ -38,7 +38,7 @@ def finish(simulator, order, outcome, remains):
     placed = simulator.simulator.orders[int(order.upstream_id)]
     placed.outcome, placed.final_remains = outcome, remains
     simulator.simulator.advance(10_000)
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
 
@@ -174,7 +174,7 @@ def test_cancel_is_accepted_upstream_and_the_refund_follows_at_the_next_poll(ali
     order = place(alice, likes)
 
     answer = alice.call("cancel", orders=str(order.pk))
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
     assert answer == [{"order": order.pk, "cancel": 1}]

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from catalog.models import Service
-from orders.models import Order, RefillStatus, Status
+from orders.models import Order, OrderCheck, RefillStatus, Status
 from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.refills import refill_request, refills_poll, refills_submit
@@ -128,7 +128,7 @@ def assert_fits(page, what: str) -> None:
 
 def poll(orders) -> None:
     """What Celery beat's sweep does for these orders, now."""
-    Order.objects.filter(pk__in=[order.pk for order in orders]).update(next_check_at=None)
+    OrderCheck.objects.filter(pk__in=[order.pk for order in orders]).update(next_check_at=None)
     orders_poll(order_ids=[order.pk for order in orders])
 
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import Order, Status
+from orders.models import OrderCheck, Status
 from orders.placement import order_place
 from orders.submission import order_submit
 from tests.factories import StaffFactory
@@ -104,7 +104,7 @@ def test_poll_orders_command_prints_what_it_did(alice, likes, simulator):
 
     order = order_place(user=alice, service=likes, link=LINK, quantity=1000)
     order_submit(order_id=order.pk)
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     out = StringIO()
 
     call_command("poll_orders", stdout=out)
@@ -120,7 +120,7 @@ def test_poll_orders_all_checks_orders_not_yet_due_and_says_how_many_were(alice,
     first, second, third = (order_place(user=alice, service=likes, link=LINK, quantity=100) for _ in range(3))
     for order in (first, second, third):
         order_submit(order_id=order.pk)
-    Order.objects.filter(pk=first.pk).update(next_check_at=None)  # only the first is due
+    OrderCheck.objects.filter(pk=first.pk).update(next_check_at=None)  # only the first is due
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.5)  # all In progress upstream
     plain, everything = StringIO(), StringIO()
 

@@ -11,7 +11,7 @@ from catalog.pricing import order_amount, partial_refund
 from catalog.protocol import OrderStatus, ServiceType, SubscriptionStatus
 from orders.cancels import orders_cancel
 from orders.errors import OrderError
-from orders.models import Order, Status
+from orders.models import Order, OrderCheck, Status
 from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.submission import order_submit
@@ -49,7 +49,7 @@ def upstream(simulator, order):
 
 
 def poll(order):
-    Order.objects.filter(pk=order.pk).update(next_check_at=None)
+    OrderCheck.objects.filter(pk=order.pk).update(next_check_at=None)
     orders_poll(order_ids=[order.pk])
     return reload(order)
 
@@ -292,7 +292,7 @@ def test_two_pollers_racing_over_dripfeeds_and_subscriptions_refund_each_once(al
         else:
             placed.outcome, placed.served_cap, placed.end_post = SubscriptionStatus.EXPIRED, 1, 2
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 20)
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
 
     results = run_together(2, lambda i: orders_poll(order_ids=[order.pk for order in orders], batch_size=10))
 
@@ -317,7 +317,7 @@ def answered(simulator, orders, *bodies):
         answer = {reload(order).upstream_id: body for order in orders}
         with responses_lib.RequestsMock() as mocked:
             mocked.post(simulator.url, json=answer)
-            Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
+            OrderCheck.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=None)
             orders_poll(order_ids=[o.pk for o in orders])
     return [reload(order) for order in orders]
 
@@ -360,7 +360,7 @@ def test_an_impossible_count_fails_that_order_only(alice, likes, simulator):
     }
     with responses_lib.RequestsMock() as mocked:
         mocked.post(simulator.url, json=answer)
-        Order.objects.update(next_check_at=None)
+        OrderCheck.objects.update(next_check_at=None)
         orders_poll(order_ids=[first.pk, second.pk])
 
     first, second = reload(first), reload(second)

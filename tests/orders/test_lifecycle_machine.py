@@ -28,7 +28,7 @@ from catalog.sync import provider_sync_services
 from orders import operators
 from orders.cancels import orders_cancel
 from orders.errors import OrderError
-from orders.models import FINAL, Order, Status
+from orders.models import FINAL, Order, OrderCheck, Status
 from orders.placement import order_place
 from orders.polling import orders_poll
 from orders.refills import refill_request
@@ -117,7 +117,7 @@ def lifecycle():
                 return  # not placed there, or a subscription (which ends by its posts: `poll`)
             placed.outcome, placed.final_remains = outcome, order.quantity * share // 100
             self.upstream.advance(self.upstream.config.step_seconds * 10)
-            Order.objects.filter(pk=order.pk).update(next_check_at=None)
+            OrderCheck.objects.filter(pk=order.pk).update(next_check_at=None)
             orders_poll(order_ids=[order.pk])
 
         @rule()

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import Order, Status
+from orders.models import Order, OrderCheck, Status
 from orders.placement import order_place
 from orders.submission import order_submit
 from reseller.wallet.services import wallet_move
@@ -137,7 +137,7 @@ def test_unfinished_rows_poll_and_final_rows_stop_with_286_and_the_new_balance(
     placed = simulator.simulator.orders[int(reload(order).upstream_id)]
     placed.outcome, placed.final_remains = "Canceled", 1000
     simulator.simulator.advance(1000)
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     orders_poll()
 
     final = alice_client.get("/orders/live/", {"ids": order.public_id})

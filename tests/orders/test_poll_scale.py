@@ -15,7 +15,7 @@ from catalog.models import Provider, Service
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
 from orders import polling
-from orders.models import ACTIVE, FINAL, Order, Status
+from orders.models import ACTIVE, FINAL, Order, OrderCheck, Status
 from reseller.wallet.models import LedgerEntry
 from reseller.wallet.selectors import ledger_check
 from reseller.wallet.services import Move as WalletMove
@@ -80,6 +80,8 @@ class Counted:
                 )
             )
         orders = Order.objects.bulk_create(rows)
+        # Followed, as the move to Pending makes them, and due now.
+        OrderCheck.objects.bulk_create(OrderCheck(order=order, provider=self.provider) for order in orders)
         wallet_moves(
             moves=[
                 WalletMove(user=user, amount=-order.charge, kind=LedgerEntry.Kind.CHARGE, order_id=order.pk)
@@ -180,7 +182,7 @@ def test_two_sweeps_and_three_workers_check_every_order_once_per_interval_and_re
     assert sum(result.checked for result in results) == 0 and set(provider.asked.values()) == {1}
 
     provider.simulator.advance(10_000)  # all finish: 70% Completed, 20% Partial, 10% Canceled
-    Order.objects.update(next_check_at=timezone.now() - timedelta(seconds=1))
+    OrderCheck.objects.update(next_check_at=timezone.now() - timedelta(seconds=1))
     results = sweeps_and_workers(sweeps=2, workers=3)
 
     assert set(provider.asked.values()) == {2}
@@ -222,11 +224,12 @@ def test_a_provider_that_rate_limits_is_left_alone_and_its_orders_checked_after_
     waiting = Order.objects.filter(pk__in=[o.pk for o in slowed])
     assert set(waiting.values_list("status", flat=True)) == {Status.PENDING}
     assert all(
-        at <= throttled.provider.backoff_until for at in waiting.values_list("next_check_at", flat=True)
+        at <= throttled.provider.backoff_until
+        for at in OrderCheck.objects.filter(order__in=waiting).values_list("next_check_at", flat=True)
     )
     assert waiting.filter(poll_error__contains="429").count() == 100
 
-    Order.objects.update(next_check_at=None)  # all due again, but the wait is not over
+    OrderCheck.objects.update(next_check_at=None)  # all due again, but the wait is not over
     polling.orders_poll()
     assert throttled.calls == 1
 

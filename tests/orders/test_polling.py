@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.simulator import SimulatorConfig
 from catalog.upstream import Client
-from orders.models import Order, OrderEvent, Status
-from orders.polling import orders_poll
+from orders.models import Order, OrderCheck, OrderEvent, Status
+from orders.polling import orders_checks_mend, orders_poll
 from reseller.wallet.models import LedgerEntry
 from tests.conftest import SIMULATOR_KEY
 from tests.helpers import balance_of, place, reload, set_outcome
@@ -20,7 +20,7 @@ LINK = "https://instagram.com/p/abc"
 
 def place_and_submit(alice, service, count, quantity=1000):
     orders = place(alice, service, count=count, quantity=quantity)
-    Order.objects.update(next_check_at=None)  # due now
+    OrderCheck.objects.update(next_check_at=None)  # due now
     return orders
 
 
@@ -36,14 +36,14 @@ def test_orders_move_through_upstream_statuses_with_a_history_row_each(alice, li
     simulator.simulator.advance(simulator.simulator.config.step_seconds * 1.2)
     orders_poll()
     assert reload(order).status == Status.IN_PROGRESS
-    Order.objects.update(next_check_at=None)
+    OrderCheck.objects.update(next_check_at=None)
     finish(simulator)
     result = orders_poll()
 
     order = reload(order)
     assert (order.status, order.remains, order.refund) == (Status.COMPLETED, 0, 0)
     assert order.start_count is not None and order.upstream_charge == Decimal("0.42")
-    assert order.finished_at and order.next_check_at is None
+    assert order.finished_at and not OrderCheck.objects.filter(order=order).exists()  # no longer followed
     assert list(order.events.filter(source="poll").values_list("old_status", "new_status")) == [
         ("pending", "in_progress"),
         ("in_progress", "completed"),
@@ -58,7 +58,8 @@ def test_a_partial_order_refunds_the_undelivered_share_exactly_once(alice, likes
     finish(simulator)
 
     orders_poll()
-    Order.objects.update(next_check_at=None, status=Status.IN_PROGRESS)  # as if a retry saw it again
+    Order.objects.update(status=Status.IN_PROGRESS)  # as if a retry saw it again
+    orders_checks_mend()  # the sweeper follows orders whose status was changed by hand
     orders_poll()
 
     order = reload(order)
@@ -242,3 +243,49 @@ def test_a_sweep_and_a_poll_now_of_the_same_orders_apply_each_answer_once(alice,
     assert OrderEvent.objects.filter(source="poll").count() == 100
     assert LedgerEntry.objects.filter(kind="refund").count() == 100
     assert balance_of(alice) == sum(LedgerEntry.objects.filter(user=alice).values_list("amount", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.postgresql
+def test_a_sweep_whose_answers_change_nothing_leaves_the_order_rows_unwritten(alice, likes, simulator):
+    """A claim moves the checks (OrderCheck), not the wide order row: an order whose answer says what the
+    last one said is not written at all (PostgreSQL's row version, xmin, stays), yet it is not asked
+    again within the interval."""
+    orders = place_and_submit(alice, likes, 3)
+    orders_poll()  # the first answers bring start counts: written
+    OrderCheck.objects.update(next_check_at=None)
+
+    def versions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, xmin::text FROM orders_order WHERE id = ANY(%s)", [[o.pk for o in orders]]
+            )
+            return dict(cursor.fetchall())
+
+    before = versions()
+    result = orders_poll()
+
+    assert result.checked == 3 and result.changed == 0
+    assert versions() == before
+    assert all(check.next_check_at is not None for check in OrderCheck.objects.filter(order__in=orders))
+    assert orders_poll().checked == 0  # claimed for the interval
+
+
+@pytest.mark.django_db
+def test_an_order_put_back_in_progress_by_hand_is_followed_again_by_the_sweeper(alice, likes, simulator):
+    """Checks are kept by the moves; an order whose status was changed in the database has none until the
+    sweeper's mend gives them back, due at once."""
+    (order,) = place_and_submit(alice, likes, 1)
+    set_outcome(simulator, order, "Completed", 0)
+    finish(simulator)
+    orders_poll()
+    assert reload(order).status == Status.COMPLETED and not OrderCheck.objects.filter(order=order).exists()
+    Order.objects.filter(pk=order.pk).update(status=Status.IN_PROGRESS, finished_at=None)
+    assert orders_poll().checked == 0  # not followed: nothing asks about it
+
+    assert orders_checks_mend() == 1
+    assert orders_checks_mend() == 0  # once
+
+    assert orders_poll().checked == 1
+    assert reload(order).status == Status.COMPLETED
+    assert LedgerEntry.objects.filter(kind="refund").count() == 0  # completed: nothing owed, twice or not

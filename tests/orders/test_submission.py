@@ -13,7 +13,7 @@ from catalog.models import Provider
 from catalog.upstream import Client
 from orders import operators, submission, sweeper
 from orders.errors import OrderError
-from orders.models import Order, Status
+from orders.models import Order, OrderCheck, Status
 from orders.placement import order_place
 from orders.submission import Outcome, order_submit
 from orders.tasks import order_submit as order_submit_task
@@ -41,7 +41,7 @@ def test_a_placed_order_goes_pending_with_its_upstream_id(order, simulator):
     placed = upstream_orders(simulator)[int(order.upstream_id)]
     assert order.status == Status.PENDING
     assert (placed.quantity, placed.link, placed.service) == (1000, LINK, 2)
-    assert order.next_check_at > timezone.now()
+    assert OrderCheck.objects.get(order=order).next_check_at > timezone.now()  # followed, first check soon
     assert list(order.events.values_list("new_status", flat=True)) == ["queued", "submitting", "pending"]
 
 

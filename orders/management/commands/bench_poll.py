@@ -26,7 +26,7 @@ from catalog.services import provider_client, provider_create
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
 from orders import placement, polling
-from orders.models import ACTIVE, Order, Source, Status
+from orders.models import Order, OrderCheck, Source, Status
 from orders.moves import Move, orders_move
 from reseller.db import claim_due
 from reseller.wallet.models import LedgerEntry
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         try:
             # Untimed: the first answers bring each order's start count, remains and charge; from then on
             # an answer that says what the last one said changes nothing.
-            self.orders().update(next_check_at=None)
+            self.checks().update(next_check_at=None)
             polling.orders_poll(provider_ids=[self.provider_id])
             self.sweep("sweep 0: nothing changes (the steady state)", naive)
             provider.advance(700)  # every order moves Pending -> In progress: all change, no refunds
@@ -123,11 +123,11 @@ class Command(BaseCommand):
                         placing.append(Move(order, Status.PENDING, Source.SUBMISSION, changes=changes))
                     orders_move(placing)
 
-    def orders(self):
-        return Order.objects.filter(status__in=ACTIVE, user__username=self.username)
+    def checks(self):
+        return OrderCheck.objects.filter(order__user__username=self.username)
 
     def sweep(self, label, naive):
-        self.orders().update(next_check_at=None)
+        self.checks().update(next_check_at=None)
         self.stdout.write(f"\n{label}")
         naive_rate = self.naive_sweep() if naive else None
         providers = [self.provider_id]  # this run's only: a database may hold earlier runs' providers
@@ -158,17 +158,17 @@ class Command(BaseCommand):
     def naive_sweep(self) -> float:
         """The per-order poller, for `naive_seconds`: claim one order, ask its status alone, apply it."""
         client = provider_client(provider=Provider.objects.get(pk=self.provider_id))
-        rows = polling._polled().filter(user__username=self.username)
+        checks = self.checks()
         done, result = 0, polling.PollResult()
         started = time.perf_counter()
         while time.perf_counter() - started < self.naive_seconds:
-            fields = polling.CLAIMED_FIELDS[1:]
-            claimed = claim_due(rows, ids=None, batch_size=1, interval=3600, values=fields)
+            claimed = claim_due(checks, ids=None, batch_size=1, interval=3600)
             if not claimed:
                 break
-            ((pk, *_),) = claimed
-            answer = client.status(claimed[0][polling.UPSTREAM_ID])
-            if changing := polling._changing({pk: (answer, claimed[0])}, result):
+            (pk,) = claimed
+            row = Order.objects.values_list(*polling.CLAIMED_FIELDS).get(pk=pk)
+            answer = client.status(row[polling.UPSTREAM_ID])
+            if changing := polling._changing({pk: (answer, row)}, result):
                 polling._apply(changing, result)
             done += 1
         elapsed = time.perf_counter() - started
