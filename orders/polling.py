@@ -9,12 +9,10 @@ status calls go through its own threads, up to UPSTREAM_CONCURRENCY at once (cat
 sweep claims more as answers come back, so a slow provider never holds up a fast one; a provider that
 throttles or fails is left alone for a while, its orders checked again when the wait is over.
 
-Answers are applied a few hundred orders at a time by ORDER_POLL_WRITERS threads, each with its own
-connection, while this one claims and reads on (in this thread, inside a caller's transaction or on
-SQLite), against the orders as their claim read them, with no second read: every write is a
-compare-and-swap from the status the claim saw, and status changes are moves (orders/moves.py), so of two
-appliers of the same answer (a sweep and an operator's "poll now") one moves the order and refunds it,
-and the other finds it moved.
+Answers are applied in this thread, a few hundred orders at a time, against the orders as their claim
+read them, with no second read: every write is a compare-and-swap from the status the claim saw, and
+status changes are moves (orders/moves.py), so of two appliers of the same answer (a sweep and an
+operator's "poll now") one moves the order and refunds it, and the other finds it moved.
 
 Beat's sweep (`orders_poll_fan_out`) only counts what is due and hands the polling to up to
 ORDER_POLL_FAN_OUT tasks per provider, each running `orders_poll` for it: as many workers, on as many
@@ -37,7 +35,7 @@ from catalog import protocol, upstream
 from catalog.backoff import not_backing_off
 from catalog.models import Provider
 from catalog.pool import BackingOff, Calls, Done
-from reseller.db import Writer, bulk_update, claim_due, due_now, group_by, partial_instance
+from reseller.db import bulk_update, claim_due, due_now, group_by, partial_instance
 from reseller.enqueue import enqueue_after_commit
 
 from .models import (
@@ -104,11 +102,8 @@ def orders_poll(
         result.due = OrderCheck.objects.filter(due_now()).count()
         order_ids = list(OrderCheck.objects.values_list("pk", flat=True))
     size = batch_size or settings.ORDER_POLL_BATCH
-    with (
-        Calls() as calls,
-        Writer(lambda changing: _apply(changing, result), threads=settings.ORDER_POLL_WRITERS) as writer,
-    ):
-        sweep = _Sweep(calls, writer, result, size)
+    with Calls() as calls:
+        sweep = _Sweep(calls, result, size)
         if order_ids is not None:
             sweep.through(order_ids)
         else:
@@ -184,8 +179,8 @@ def _claimed(row: tuple) -> Order:
 class _Sweep:
     """Claims, asks and applies: claims go out while answers come back."""
 
-    def __init__(self, calls: Calls, writer: Writer, result: PollResult, size: int):
-        self.calls, self.writer, self.result, self.size = calls, writer, result, size
+    def __init__(self, calls: Calls, result: PollResult, size: int):
+        self.calls, self.result, self.size = calls, result, size
         self.ready: list[Done] = []
         self.ready_since = 0.0
         self.providers: dict[int, Provider] = {}
@@ -268,7 +263,7 @@ class _Sweep:
             else:
                 self._failed(item)
         if changing := _changing(answers, self.result):
-            self.writer.put(changing)
+            _apply(changing, self.result)
 
     def _failed(self, item: Done) -> None:
         """A call that failed: its orders say why, and are checked again once the provider's wait is over

@@ -8,9 +8,7 @@ nothing to build, convert or plan (the polling benchmark spent most of its time 
 library does this for psycopg 3 (django-bulk-load is psycopg2-only).
 """
 
-import queue
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -362,67 +360,6 @@ def group_by(rows: Iterable, key: Callable[[Any], Hashable]) -> list[list]:
     for row in rows:
         groups[key(row)].append(row)
     return list(groups.values())
-
-
-class Writer:
-    """Runs `write(batch)` for each batch put to it in `threads` threads of their own, each with its own
-    database connection, so that the caller goes on (claiming, reading, asking) while the database
-    writes, and one batch's statements run while another's are built: at most `ahead` batches wait. The
-    batches must not depend on one another (they may be written in any order, or at once). Only on
-    PostgreSQL outside a transaction: inside one, another connection would not see the caller's rows, and
-    SQLite writes one connection at a time; there each batch is written at once, in the caller's thread.
-    A failed write stops the writing; its error is raised to the caller at its next `put`, or on leaving
-    the `with` block."""
-
-    def __init__(self, write: Callable[[Any], None], *, threads: int, using: str = "default", ahead: int = 2):
-        connection = connections[using]
-        self.write = write
-        self.threaded = threads > 0 and connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.error: BaseException | None = None  # once set, nothing more is written
-        self.raised = False
-        if self.threaded:
-            self.batches: queue.Queue = queue.Queue(maxsize=ahead)
-            self.threads = [
-                threading.Thread(target=self._run, name=f"db-writer-{index}", daemon=True)
-                for index in range(threads)
-            ]
-            for thread in self.threads:
-                thread.start()
-
-    def put(self, batch) -> None:
-        if not self.threaded:
-            self.write(batch)
-            return
-        self._raise()
-        self.batches.put(batch)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.threaded:
-            for _ in self.threads:
-                self.batches.put(None)  # after what is waiting
-            for thread in self.threads:
-                thread.join()
-            if exc_info[0] is None:
-                self._raise()
-
-    def _raise(self) -> None:
-        if self.error is not None and not self.raised:
-            self.raised = True
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            while (batch := self.batches.get()) is not None:
-                if self.error is None:
-                    try:
-                        self.write(batch)
-                    except BaseException as exc:  # raised in the caller's thread
-                        self.error = exc
-        finally:
-            connections.close_all()  # this thread's own
 
 
 class Among(In):

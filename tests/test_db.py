@@ -530,53 +530,19 @@ def test_rows_with_parent_reads_what_select_related_reads_in_one_query(django_as
     assert by_pk(service.pk + 1000) == []
 
 
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_writer_outside_a_transaction_writes_every_batch_on_connections_of_its_own():
-    """Each batch is written in a writer thread (its own connection, its own commit), all of them before
-    the `with` block ends, whatever order they were taken in."""
-    rows = orders(6)
-    caller = threading.get_ident()
-    seen = []
-
-    def write(pks):
-        seen.append(threading.get_ident())
-        Order.objects.filter(pk__in=pks).update(poll_error="written")
-
-    with db.Writer(write, threads=2) as writer:
-        for start in range(0, 6, 2):
-            writer.put([row.pk for row in rows[start : start + 2]])
-
-    assert len(seen) == 3 and caller not in seen
-    assert set(Order.objects.values_list("poll_error", flat=True)) == {"written"}
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_failed_write_stops_the_writing_and_is_raised_in_the_callers_thread():
-    def write(batch):
-        if batch == 2:
-            raise ValueError("refused")
-        written.append(batch)
-
-    written = []
-    with pytest.raises(ValueError, match="refused"), db.Writer(write, threads=1, ahead=1) as writer:
-        for batch in range(1, 10):
-            writer.put(batch)
-    assert written == [1]  # nothing after the failure
-
-
 @pytest.mark.django_db
-def test_inside_a_transaction_a_writer_writes_at_once_in_the_callers_thread():
-    """Another connection would not see the caller's uncommitted rows (and SQLite has one writer)."""
-    (row,) = orders(1)
-    threads = []
+def test_among_finds_what_in_finds_and_sends_the_ids_as_one_array_on_postgresql():
+    rows = orders(5)
+    wanted = [rows[0].pk, rows[3].pk, None, rows[3].pk, 10**12]  # a None, a repeat, one that is not there
 
-    def write(pk):
-        threads.append(threading.get_ident())
-        Order.objects.filter(pk=pk).update(poll_error="written")
+    with CaptureQueriesContext(connection) as queries:
+        found = set(Order.objects.filter(pk__among=wanted).values_list("pk", flat=True))
 
-    with db.Writer(write, threads=2) as writer:
-        writer.put(row.pk)
-        assert Order.objects.get(pk=row.pk).poll_error == "written"  # already
-    assert threads == [threading.get_ident()]
+    assert found == set(Order.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    assert found == {rows[0].pk, rows[3].pk}
+    assert list(Order.objects.filter(pk__among=[])) == []
+    assert Order.objects.filter(user_id__among=[rows[0].user_id]).count() == 5  # a relation's key too
+    if connection.vendor == "postgresql":
+        (query,) = queries.captured_queries
+        assert "= ANY(CAST(" in query["sql"]
+        assert " IN (" not in query["sql"]  # one parameter, not one per id
