@@ -124,7 +124,9 @@ class Command(BaseCommand):
                     orders_move(placing)
 
     def checks(self):
-        return OrderCheck.objects.filter(order__user__username=self.username)
+        return OrderCheck.objects.filter(
+            provider_id=self.provider_id
+        )  # this run's provider has only its orders
 
     def sweep(self, label, naive):
         self.checks().update(next_check_at=None)
