@@ -243,14 +243,20 @@ class OrderAdmin(CsvExportMixin, ModelAdmin):
     @admin.display(description="next status check")
     def checks_due_at(self, obj):
         """A followed order's next status check (OrderCheck); `next_check_at` is a queued one's retry."""
-        checks = OrderCheck.objects.filter(order=obj).first()
-        return "-" if checks is None else short_time(checks.next_check_at) if checks.next_check_at else "now"
+        if (checks := self._checks(obj)) is None:
+            return "-"
+        return short_time(checks.next_check_at) if checks.next_check_at else "now"
 
     @admin.display(description="last status check")
     def last_checked_at(self, obj):
-        return short_time(
-            OrderCheck.objects.filter(order=obj).values_list("last_checked_at", flat=True).first()
-        )
+        checks = self._checks(obj)
+        return short_time(checks.last_checked_at if checks else None)
+
+    def _checks(self, obj):
+        """The order's checks, read once for the page's two fields (None: not followed)."""
+        if not hasattr(obj, "_admin_checks"):
+            obj._admin_checks = OrderCheck.objects.filter(order=obj).first()
+        return obj._admin_checks
 
     @admin.display(description="charge", ordering="charge")
     def charge_display(self, obj):

@@ -134,15 +134,16 @@ def orders_poll_fan_out() -> dict[int, int]:
     return tasks
 
 
+def _followed():
+    """The orders followed upstream (placed there, not final): those that have checks (OrderCheck)."""
+    return Order.objects.filter(status__in=ACTIVE).exclude(upstream_id="")
+
+
 def orders_checks_mend() -> int:
     """Orders followed upstream without checks (their status changed outside orders/moves.py: by hand, in
     the database) get them, due at once; the sweeper runs this, so that no such order goes unasked.
     Returns how many were missing."""
-    missing = (
-        Order.objects.filter(status__in=ACTIVE, checks__isnull=True)
-        .exclude(upstream_id="")
-        .values_list("pk", "provider_id")
-    )
+    missing = _followed().filter(checks__isnull=True).values_list("pk", "provider_id")
     made = [OrderCheck(order_id=pk, provider_id=provider_id) for pk, provider_id in missing]
     OrderCheck.objects.bulk_create(made, ignore_conflicts=True)
     return len(made)
@@ -225,11 +226,7 @@ class _Sweep:
         if not claimed:
             return []
         self.result.batches += 1
-        rows = list(
-            Order.objects.filter(pk__among=claimed, status__in=ACTIVE)
-            .exclude(upstream_id="")
-            .values_list(*CLAIMED_FIELDS)
-        )
+        rows = list(_followed().filter(pk__among=claimed).values_list(*CLAIMED_FIELDS))
         if len(rows) < len(claimed):  # no longer followed (a status changed by hand): no more checks
             OrderCheck.objects.filter(pk__among=set(claimed) - {row[0] for row in rows}).delete()
         return rows
