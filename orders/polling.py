@@ -9,10 +9,12 @@ status calls go through its own threads, up to UPSTREAM_CONCURRENCY at once (cat
 sweep claims more as answers come back, so a slow provider never holds up a fast one; a provider that
 throttles or fails is left alone for a while, its orders checked again when the wait is over.
 
-Answers are applied in this thread, a few hundred orders at a time, against the orders as their claim
-read them, with no second read: every write is a compare-and-swap from the status the claim saw, and
-status changes are moves (orders/moves.py), so of two appliers of the same answer (a sweep and an
-operator's "poll now") one moves the order and refunds it, and the other finds it moved.
+Answers are applied a few hundred orders at a time by ORDER_POLL_WRITERS threads, each with its own
+connection, while this one claims and reads on (in this thread, inside a caller's transaction or on
+SQLite), against the orders as their claim read them, with no second read: every write is a
+compare-and-swap from the status the claim saw, and status changes are moves (orders/moves.py), so of two
+appliers of the same answer (a sweep and an operator's "poll now") one moves the order and refunds it,
+and the other finds it moved.
 
 Beat's sweep (`orders_poll_fan_out`) only counts what is due and hands the polling to up to
 ORDER_POLL_FAN_OUT tasks per provider, each running `orders_poll` for it: as many workers, on as many
@@ -20,6 +22,7 @@ machines, as there are to take them. A task claims when it runs, so one that wai
 or was lost claims nothing stale and skips nothing: what it did not claim stays due.
 """
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -27,15 +30,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F
-from django.db.models.functions import Least
+from django.db.models import Case, Count, F, TextField, When
+from django.db.models.functions import Cast, Least
 from django.utils import timezone
 
 from catalog import protocol, upstream
 from catalog.backoff import not_backing_off
 from catalog.models import Provider
 from catalog.pool import BackingOff, Calls, Done
-from reseller.db import bulk_update, claim_due, due_now, group_by, partial_instance
+from reseller.db import Writer, bulk_update, claim_due, due_now, group_by, partial_instance
 from reseller.enqueue import enqueue_after_commit
 
 from .models import (
@@ -66,7 +69,7 @@ ANSWER_FIELDS = [
     "child_orders",
 ]
 APPLY_WAIT = 0.25  # seconds an answer may wait for others, to be applied with them
-AHEAD = 2  # calls queued per provider, per call in flight: the next answers are on their way
+AHEAD = 4  # calls queued per provider, per call in flight: the next answers are on their way
 
 
 @dataclass
@@ -102,8 +105,11 @@ def orders_poll(
         result.due = OrderCheck.objects.filter(due_now()).count()
         order_ids = list(OrderCheck.objects.values_list("pk", flat=True))
     size = batch_size or settings.ORDER_POLL_BATCH
-    with Calls() as calls:
-        sweep = _Sweep(calls, result, size)
+    with (
+        Calls() as calls,
+        Writer(lambda changing: _apply(changing, result), threads=settings.ORDER_POLL_WRITERS) as writer,
+    ):
+        sweep = _Sweep(calls, writer, result, size)
         if order_ids is not None:
             sweep.through(order_ids)
         else:
@@ -170,18 +176,48 @@ CLAIMED_FIELDS = [
     "refund",
 ]
 PROVIDER, UPSTREAM_ID = CLAIMED_FIELDS.index("provider_id"), CLAIMED_FIELDS.index("upstream_id")
+POSTS_FROM, CHILD_ORDERS = CLAIMED_FIELDS.index("upstream_fields"), CLAIMED_FIELDS.index("child_orders")
+# The two JSON columns are read as text and decoded here, and what `add` sent only for a subscription (its
+# posts; for any other order it is left unread): decoding them row by row was a tenth of a sweep.
+_CLAIM_READ = [
+    *CLAIMED_FIELDS[:POSTS_FROM],
+    Case(
+        When(service_type=protocol.ServiceType.SUBSCRIPTIONS, then=Cast("upstream_fields", TextField())),
+        default=None,
+        output_field=TextField(),
+    ),
+    *CLAIMED_FIELDS[POSTS_FROM + 1 : CHILD_ORDERS],
+    Cast("child_orders", TextField()),
+    *CLAIMED_FIELDS[CHILD_ORDERS + 1 :],
+]
+_WITHOUT_POSTS = [name for name in CLAIMED_FIELDS if name != "upstream_fields"]
+
+
+def _claim_read(pks: list) -> list[tuple]:
+    """The claimed orders still followed, as rows of CLAIMED_FIELDS (`upstream_fields` None when unread)."""
+    rows = []
+    for row in _followed().filter(pk__among=pks).values_list(*_CLAIM_READ):
+        row = list(row)
+        if row[POSTS_FROM] is not None:
+            row[POSTS_FROM] = json.loads(row[POSTS_FROM])
+        row[CHILD_ORDERS] = [] if row[CHILD_ORDERS] == "[]" else json.loads(row[CHILD_ORDERS])
+        rows.append(tuple(row))
+    return rows
 
 
 def _claimed(row: tuple) -> Order:
-    """The order as its claim read it (the other fields deferred)."""
+    """The order as its claim read it (the other fields deferred: also what `add` sent, unless it is a
+    subscription)."""
+    if row[POSTS_FROM] is None:
+        return partial_instance(Order, _WITHOUT_POSTS, row[:POSTS_FROM] + row[POSTS_FROM + 1 :])
     return partial_instance(Order, CLAIMED_FIELDS, row)
 
 
 class _Sweep:
     """Claims, asks and applies: claims go out while answers come back."""
 
-    def __init__(self, calls: Calls, result: PollResult, size: int):
-        self.calls, self.result, self.size = calls, result, size
+    def __init__(self, calls: Calls, writer: Writer, result: PollResult, size: int):
+        self.calls, self.writer, self.result, self.size = calls, writer, result, size
         self.ready: list[Done] = []
         self.ready_since = 0.0
         self.providers: dict[int, Provider] = {}
@@ -226,7 +262,7 @@ class _Sweep:
         if not claimed:
             return []
         self.result.batches += 1
-        rows = list(_followed().filter(pk__among=claimed).values_list(*CLAIMED_FIELDS))
+        rows = _claim_read(claimed)
         if len(rows) < len(claimed):  # no longer followed (a status changed by hand): no more checks
             OrderCheck.objects.filter(pk__among=set(claimed) - {row[0] for row in rows}).delete()
         return rows
@@ -260,7 +296,7 @@ class _Sweep:
             else:
                 self._failed(item)
         if changing := _changing(answers, self.result):
-            _apply(changing, self.result)
+            self.writer.put(changing)
 
     def _failed(self, item: Done) -> None:
         """A call that failed: its orders say why, and are checked again once the provider's wait is over
@@ -310,6 +346,7 @@ def _apply(changing: dict[int, tuple], result: PollResult) -> None:
     now = timezone.now()
     users = {}
     moves, updated = [], []
+    cache_user = Order.user.field.set_cached_value
     for changes, to, order in changing.values():
         if to is None:
             for name, value in changes.items():
@@ -320,7 +357,7 @@ def _apply(changing: dict[int, tuple], result: PollResult) -> None:
         if to in FINAL:  # its refund goes through the wallet, which wants its customer (only the key)
             if (user := users.get(order.user_id)) is None:
                 user = users[order.user_id] = User(pk=order.user_id)
-            Order.user.field.set_cached_value(order, user)
+            cache_user(order, user)
         moves.append(Move(order, to, Source.POLL, changes=changes))
     fields = sorted({name for changes, to, _ in changing.values() if to is None for name in changes})
     with transaction.atomic():

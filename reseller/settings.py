@@ -347,6 +347,9 @@ ORDER_POLL_BATCH = env.int("ORDER_POLL_BATCH", default=1000)  # orders claimed a
 # A sweep hands the polling to up to this many tasks per provider (one per ORDER_POLL_BATCH due orders), for
 # as many workers as there are to take them (orders/polling.py: orders_poll_fan_out).
 ORDER_POLL_FAN_OUT = whole("ORDER_POLL_FAN_OUT", 4, unit="tasks")
+# Threads of a sweep writing its answers, each with its own database connection (PostgreSQL only): one
+# batch's writes run while the next is claimed and read, and another's are built (reseller/db.py: Writer).
+ORDER_POLL_WRITERS = whole("ORDER_POLL_WRITERS", 2, minimum=0, unit="threads")
 ORDER_SUBMIT_MAX_RETRIES = env.int("ORDER_SUBMIT_MAX_RETRIES", default=5)  # when the provider is unreachable
 ORDER_SUBMIT_RETRY_BASE = env.int("ORDER_SUBMIT_RETRY_BASE", default=15)  # seconds, doubled each retry
 ORDERS_PAGE_SIZE = env.int("ORDERS_PAGE_SIZE", default=25)

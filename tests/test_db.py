@@ -546,3 +546,129 @@ def test_among_finds_what_in_finds_and_sends_the_ids_as_one_array_on_postgresql(
         (query,) = queries.captured_queries
         assert "= ANY(CAST(" in query["sql"]
         assert " IN (" not in query["sql"]  # one parameter, not one per id
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_outside_a_transaction_writes_every_batch_on_connections_of_its_own():
+    """Each batch is written in a writer thread (its own connection, its own commit), all of them before
+    the `with` block ends, whatever order they were taken in."""
+    rows = orders(6)
+    caller = threading.get_ident()
+    seen = []
+
+    def write(pks):
+        seen.append(threading.get_ident())
+        Order.objects.filter(pk__in=pks).update(poll_error="written")
+
+    with db.Writer(write, threads=2) as writer:
+        for start in range(0, 6, 2):
+            writer.put([row.pk for row in rows[start : start + 2]])
+
+    assert len(seen) == 3 and caller not in seen
+    assert set(Order.objects.values_list("poll_error", flat=True)) == {"written"}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_stops_the_writing_and_is_raised_in_the_callers_thread():
+    def write(batch):
+        if batch == 2:
+            raise ValueError("refused")
+        written.append(batch)
+
+    written = []
+    with pytest.raises(ValueError, match="refused"), db.Writer(write, threads=1, ahead=1) as writer:
+        for batch in range(1, 10):
+            writer.put(batch)
+    assert written == [1]  # nothing after the failure
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_a_writer_writes_at_once_in_the_callers_thread():
+    """Another connection would not see the caller's uncommitted rows (and SQLite has one writer)."""
+    (row,) = orders(1)
+    threads = []
+
+    def write(pk):
+        threads.append(threading.get_ident())
+        Order.objects.filter(pk=pk).update(poll_error="written")
+
+    with db.Writer(write, threads=2) as writer:
+        writer.put(row.pk)
+        assert Order.objects.get(pk=row.pk).poll_error == "written"  # already
+    assert threads == [threading.get_ident()]
+
+
+@pytest.mark.django_db
+def test_insert_instances_writes_what_bulk_create_writes_and_gives_each_instance_its_key():
+    from reseller.wallet.models import LedgerEntry
+
+    user = UserFactory()
+    kinds = [LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.ADJUSTMENT, LedgerEntry.Kind.DEPOSIT]
+    amounts = [Decimal("10.5"), Decimal("-0.00001"), Decimal("999999999.99999")]
+    entries = [
+        LedgerEntry(user=user, amount=amount, kind=kind, note=AWKWARD, balance_after=Decimal(0))
+        for amount, kind in zip(amounts, kinds, strict=True)
+    ]
+
+    db.insert_instances(entries)
+
+    assert all(entry.pk is not None and not entry._state.adding for entry in entries)
+    stored = LedgerEntry.objects.in_bulk([entry.pk for entry in entries])
+    for entry in entries:  # each key is the row of its own values (RETURNING in the order inserted)
+        row = stored[entry.pk]
+        assert (row.amount, row.kind, row.note, row.public_id, row.user_id) == (
+            entry.amount,
+            entry.kind,
+            AWKWARD,
+            entry.public_id,
+            user.pk,
+        )
+        assert same(row.created_at, entry.created_at)
+        assert type(row.kind) is str
+
+
+@pytest.mark.django_db
+def test_insert_instances_refuses_a_model_whose_fields_need_pre_save():
+    from django.db import NotSupportedError
+
+    from reseller.wallet.models import Wallet
+
+    user = UserFactory()
+    Wallet.objects.filter(user=user).delete()
+    with pytest.raises(NotSupportedError, match="auto_now"):
+        db.insert_instances([Wallet(user=user)])
+    assert not Wallet.objects.filter(user=user).exists()
+
+
+def test_a_column_holds_one_value_only_when_every_row_holds_the_same_value_of_the_same_type():
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert db._one_value([moment, moment.astimezone(PLUS_7)])  # one instant
+    assert db._one_value([None, None, None])
+    assert db._one_value(["pending", "pending"])
+    assert not db._one_value([True, 1])
+    assert not db._one_value([1, 1, 2])
+    assert not db._one_value([None, 0])
+    assert not db._one_value([5])  # one row: an array of one
+    assert not db._one_value([[1], [1]])  # not a plain value
+
+
+@pytest.mark.django_db
+def test_a_column_with_one_value_in_every_row_is_sent_once_and_written_to_every_row():
+    rows = orders(40)
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for index, row in enumerate(rows):
+        row.finished_at, row.poll_error, row.remains = moment, AWKWARD, index
+
+    with CaptureQueriesContext(connection) as queries:
+        written = bulk_update(rows, ["finished_at", "poll_error", "remains"])
+
+    assert written == {row.pk for row in rows}
+    stored = Order.objects.in_bulk([row.pk for row in rows])
+    for index, row in enumerate(rows):
+        assert stored[row.pk].finished_at == moment
+        assert (stored[row.pk].poll_error, stored[row.pk].remains) == (AWKWARD, index)
+    if connection.vendor == "postgresql":
+        (query,) = queries.captured_queries
+        assert query["sql"].count("2030-01-02") == 1  # not forty copies in an array

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reseller.accounts.models import User
 from reseller.accounts.notifications import FUNDS_CREDITED, customer_notify
-from reseller.db import RowReader, bulk_update
+from reseller.db import RowReader, bulk_update, insert_instances
 from reseller.money import MAX_ABS_AMOUNT, format_money, quantize_amount
 
 from .models import LedgerEntry, Wallet
@@ -67,8 +67,11 @@ def wallet_create_for_user(*, user: User) -> Wallet:
     return wallet
 
 
+_KINDS = frozenset(Kind.values)  # (Kind.values builds its list anew at every call)
+
+
 def _check_movement(*, amount: Decimal, kind: str, order_id: int | None, deposit_id: int | None) -> None:
-    if kind not in Kind.values:
+    if kind not in _KINDS:
         raise InvalidMovement(f"Unknown kind of movement: {kind!r}.")
     if amount == 0:
         raise InvalidMovement("The amount must not be zero.")
@@ -165,7 +168,7 @@ def wallet_moves(*, moves: list[Move]) -> list[LedgerEntry]:
         try:
             # A savepoint only where the constraint may refuse: a refund raced by another one.
             with transaction.atomic() if refunds else nullcontext():
-                LedgerEntry.objects.bulk_create(entries)
+                insert_instances(entries)
         except IntegrityError:
             # A refund committed by someone else since _check_refunds looked: the constraint caught it.
             refunded = _refunded_orders([m.order_id for m in moves if m.kind == Kind.REFUND])
@@ -219,7 +222,7 @@ def _move_one(move: Move) -> LedgerEntry | None:
     if row is None:
         return None
     entry = _entry(move, balance_after=read(row)[0])
-    LedgerEntry.objects.bulk_create([entry])
+    insert_instances([entry])
     return entry
 
 

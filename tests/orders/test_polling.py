@@ -289,3 +289,35 @@ def test_an_order_put_back_in_progress_by_hand_is_followed_again_by_the_sweeper(
     assert orders_poll().checked == 1
     assert reload(order).status == Status.COMPLETED
     assert LedgerEntry.objects.filter(kind="refund").count() == 0  # completed: nothing owed, twice or not
+
+
+@pytest.mark.django_db
+def test_a_claim_reads_what_add_sent_only_for_a_subscription_and_child_orders_as_lists(
+    django_assert_num_queries,
+):
+    """The claim leaves a wide JSON column unread where the answer cannot need it, and reading an order's
+    posts then costs no query; what it does read is what the ORM would have read."""
+    from catalog.protocol import ServiceType
+    from orders import polling
+    from tests.factories import OrderFactory
+
+    plain = OrderFactory(
+        status=Status.PENDING, upstream_id="11", upstream_fields={"link": "x"}, child_orders=[5, "6"]
+    )
+    sub = OrderFactory(
+        status=Status.IN_PROGRESS,
+        upstream_id="12",
+        service_type=ServiceType.SUBSCRIPTIONS,
+        upstream_fields={"username": "a", "posts": "4", "max": "200"},
+        quantity=800,
+    )
+
+    rows = {row[0]: row for row in polling._claim_read([plain.pk, sub.pk])}
+
+    order, subscription = polling._claimed(rows[plain.pk]), polling._claimed(rows[sub.pk])
+    with django_assert_num_queries(0):
+        assert order.posts is None and order.child_orders == [5, "6"]
+        assert subscription.posts == 4 and subscription.per_post == 200
+        assert subscription.child_orders == []
+    assert "upstream_fields" in order.get_deferred_fields()
+    assert order.upstream_fields == {"link": "x"}  # read when asked for, as any deferred field

@@ -12,7 +12,9 @@ import collections
 import cProfile
 import io
 import multiprocessing
+import os
 import pstats
+import resource
 import time
 from decimal import Decimal
 from unittest import mock
@@ -20,13 +22,15 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, connections, transaction
+from django.db.backends.signals import connection_created
+from django.test.utils import override_settings
 
 from catalog.models import Provider, Service
 from catalog.services import provider_client, provider_create
 from catalog.simulator import Simulator, SimulatorConfig, SimulatorServer
 from catalog.sync import provider_sync_services
 from orders import placement, polling
-from orders.models import Order, OrderCheck, Source, Status
+from orders.models import OrderCheck, Source, Status
 from orders.moves import Move, orders_move
 from reseller.db import claim_due
 from reseller.wallet.models import LedgerEntry
@@ -54,7 +58,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=1, help="Processes sweeping at once.")
         parser.add_argument(
-            "--profile", action="store_true", help="Profile the sweeps (in this process; --workers ignored)."
+            "--profile",
+            action="store_true",
+            help="Profile the sweeps (in this thread, answers written in it too; --workers ignored).",
         )
 
     def handle(self, *args, orders, batch, latency, naive, naive_seconds, workers, profile, **options):
@@ -73,7 +79,7 @@ class Command(BaseCommand):
             port = server.port
         self.stdout.write(f"set up in {time.perf_counter() - started:.1f} s")
         simulator.config.latency = latency
-        provider = _Forked(simulator, port)
+        provider = self.simulator = _Forked(simulator, port)
         try:
             # Untimed: the first answers bring each order's start count, remains and charge; from then on
             # an answer that says what the last one said changes nothing.
@@ -133,8 +139,14 @@ class Command(BaseCommand):
         self.stdout.write(f"\n{label}")
         naive_rate = self.naive_sweep() if naive else None
         providers = [self.provider_id]  # this run's only: a database may hold earlier runs' providers
-        figures = _profiled(self.stdout, providers) if self.profile else _in_workers(self.workers, providers)
-        checked, refunded, calls, batches, queries, elapsed = figures
+        before = _postgres_cpu(), _cpu_of(self.simulator.process.pid)
+        if self.profile:
+            figures = (*_profiled(self.stdout, providers), None)
+        else:
+            figures = _in_workers(self.workers, providers)
+        checked, refunded, calls, batches, queries, elapsed, sweep_cpu = figures
+        time.sleep(0.2)  # the sweep's closed connections' backends gone, their time counted
+        after = _postgres_cpu(), _cpu_of(self.simulator.process.pid)
         rate = checked / elapsed if elapsed else 0
         self.stdout.write(
             f"  {checked} orders checked, {refunded} refunded, {calls} status calls, {batches} batches, "
@@ -150,6 +162,15 @@ class Command(BaseCommand):
                 f"  naive poller (one order per call): {naive_rate:,.1f} orders/s; ratio {ratio:,.0f}x"
                 f"   (target: at least {self.ratio_target}x)"
                 f"   {'OK' if ratio >= self.ratio_target else 'BELOW TARGET'}"
+            )
+        if sweep_cpu is not None:
+            postgres, simulator = (
+                "n/a" if end is None or start is None else f"{end - start:.2f} s"
+                for start, end in zip(before, after, strict=True)
+            )
+            self.stdout.write(
+                f"  CPU time: the sweep {sweep_cpu:.2f} s, PostgreSQL {postgres}, the simulator {simulator}"
+                f" ({os.cpu_count()} cores, {elapsed:.2f} s)"
             )
         self.stdout.write(f"  status calls per 100 orders: {100 * calls / max(checked, 1):.2f}   (target: 1)")
         self.stdout.write(
@@ -168,7 +189,7 @@ class Command(BaseCommand):
             if not claimed:
                 break
             (pk,) = claimed
-            row = Order.objects.values_list(*polling.CLAIMED_FIELDS).get(pk=pk)
+            (row,) = polling._claim_read([pk])
             answer = client.status(row[polling.UPSTREAM_ID])
             if changing := polling._changing({pk: (answer, row)}, result):
                 polling._apply(changing, result)
@@ -189,8 +210,15 @@ def _sweep_counted(provider_ids, timings=None):
             if timings is not None:
                 timings[" ".join(sql.split()[:4])[:70]] += time.perf_counter() - started
 
-    with connection.execute_wrapper(count):
-        result = polling.orders_poll(provider_ids=provider_ids)
+    def counted(sender, connection, **kwargs):  # the sweep's writer threads open connections of their own
+        connection.execute_wrappers.append(count)
+
+    connection_created.connect(counted)
+    try:
+        with connection.execute_wrapper(count):
+            result = polling.orders_poll(provider_ids=provider_ids)
+    finally:
+        connection_created.disconnect(counted)
     return result, len(queries)
 
 
@@ -199,7 +227,8 @@ def _profiled(stdout, provider_ids):
     timings = collections.Counter()
     started = time.perf_counter()
     profile.enable()
-    result, queries = _sweep_counted(provider_ids, timings)
+    with override_settings(ORDER_POLL_WRITERS=0):  # all in this thread, which is the one profiled
+        result, queries = _sweep_counted(provider_ids, timings)
     profile.disable()
     elapsed = time.perf_counter() - started
     stdout.write("  time in the database, by statement:")
@@ -229,15 +258,57 @@ def _in_workers(workers: int, provider_ids):
     for process in processes:
         process.join()
     sums = [sum(figure[index] for figure in figures) for index in range(5)]
-    return (*sums, elapsed)
+    cpu = sum(figure[5] for figure in figures)
+    return (*sums, elapsed, cpu)
 
 
 def _worker(go, results, provider_ids):
     go.wait()
+    cpu = _own_cpu()
     result, queries = _sweep_counted(provider_ids)
     ended = time.perf_counter()
+    cpu = _own_cpu() - cpu
     connections.close_all()
-    results.put((result.checked, result.refunded, result.calls, result.batches, queries, ended))
+    results.put((result.checked, result.refunded, result.calls, result.batches, queries, cpu, ended))
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_of(pid: int, *, children: bool = False) -> float | None:
+    """CPU seconds of a process of this machine (with `children`, also those of its children that ended),
+    from /proc; None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu() -> float | None:
+    """CPU seconds of the PostgreSQL server's processes on this machine, the backends that ended included
+    (in the postmaster's children's time: a sweep's writers close their connections); None if there are
+    none to read (a server elsewhere)."""
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        return None
+    total, found = 0.0, False
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        if (cpu := _cpu_of(int(pid), children=True)) is not None:
+            total, found = total + cpu, True
+    return total if found else None
 
 
 class _Forked:
