@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +20,8 @@ from typing import Any
 
 from django.conf import settings
 
+from reseller.sweeping import sweep_ended, sweep_started
+
 from . import upstream
 from .backoff import backoff_seconds, provider_back_off, provider_recovered
 from .calls import CallTally
@@ -28,28 +29,6 @@ from .models import Provider
 from .services import provider_client
 
 log = logging.getLogger(__name__)
-# While a sweep's calls are in flight, a thread woken by its answer waits at most this long for Python's
-# lock (5 ms by default, and the sweep's writers rarely let go of it sooner): at 150 ms round trips, the
-# default added a tenth to every call.
-SWITCH_INTERVAL = 0.0005
-_open = {"pools": 0, "interval": 0.0}  # Calls open in this process (threads may each have theirs)
-_open_lock = threading.Lock()
-
-
-def _opened() -> None:
-    with _open_lock:
-        if _open["pools"] == 0:
-            _open["interval"] = sys.getswitchinterval()
-            sys.setswitchinterval(min(_open["interval"], SWITCH_INTERVAL))
-        _open["pools"] += 1
-
-
-def _closed() -> None:
-    """The last pool closed puts the interval back as the first found it."""
-    with _open_lock:
-        _open["pools"] -= 1
-        if _open["pools"] == 0:
-            sys.setswitchinterval(_open["interval"])
 
 
 class BackingOff(upstream.Unreachable):
@@ -80,7 +59,7 @@ class Calls:
         self._rest_starters: set[upstream.UpstreamError] = set()  # the errors that began a wait
         self._lock = threading.Lock()
         self._open = True
-        _opened()
+        sweep_started()  # the process set for a sweep while calls are open (reseller/sweeping.py)
 
     def submit(self, provider: Provider, call: Callable[[upstream.Client], Any], tag: Any = None) -> None:
         pool = self._pools.get(provider.pk)
@@ -137,7 +116,7 @@ class Calls:
         self._pending.clear()
         if self._open:
             self._open = False
-            _closed()
+            sweep_ended()
         self.tally.flush()
 
     def __enter__(self) -> Calls:

@@ -637,20 +637,3 @@ def test_tls_and_proxy_errors_may_come_after_sending_so_they_are_ambiguous(failu
 
     with pytest.raises(Ambiguous):
         Client("https://tls.example/api/v2", "k").add(service="1", link="https://example.com", quantity=10)
-
-
-def test_a_pool_of_calls_shortens_the_lock_switch_interval_while_open_and_restores_it():
-    """Threads woken by an answer should not wait 5 ms for Python's lock while the sweep's other threads
-    work; once the calls are done, the process is as it was."""
-    import sys
-
-    from catalog.pool import SWITCH_INTERVAL, Calls
-
-    before = sys.getswitchinterval()
-    outer = Calls(limit=2)
-    with Calls(limit=2):  # two open at once (two sweeps' threads), closed in either order
-        assert sys.getswitchinterval() <= SWITCH_INTERVAL < before
-    assert sys.getswitchinterval() <= SWITCH_INTERVAL  # one is still open
-    outer.close()
-    outer.close()  # twice: still counted once
-    assert sys.getswitchinterval() == before
