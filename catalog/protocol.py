@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
 MAX_IDS = 100  # ids per multi call (`orders`, `refills`), both ways
@@ -104,8 +105,17 @@ def status_named(text: Any, statuses: type[S]) -> S | None:
     if not isinstance(text, str):
         return None
     folded = " ".join(text.split()).lower()
-    folded = _STATUS_ALIASES.get(folded, folded)
-    return next((status for status in statuses if status.lower() == folded), None)
+    return _folded(statuses).get(_STATUS_ALIASES.get(folded, folded))
+
+
+@cache
+def _folded(statuses: type[S]) -> dict[str, S]:
+    """Each status by its lower-case name (the first of any two alike), once per enum: a status answer
+    names a status for each of its hundred orders."""
+    named: dict[str, S] = {}
+    for status in statuses:
+        named.setdefault(status.lower(), status)
+    return named
 
 
 class ServiceType(StrEnum):

@@ -190,27 +190,26 @@ _CLAIM_READ = [
     Cast("child_orders", TextField()),
     *CLAIMED_FIELDS[CHILD_ORDERS + 1 :],
 ]
-_WITHOUT_POSTS = [name for name in CLAIMED_FIELDS if name != "upstream_fields"]
 
 
 def _claim_read(pks: list) -> list[tuple]:
-    """The claimed orders still followed, as rows of CLAIMED_FIELDS (`upstream_fields` None when unread)."""
-    rows = []
-    for row in _followed().filter(pk__among=pks).values_list(*_CLAIM_READ):
-        row = list(row)
-        if row[POSTS_FROM] is not None:
-            row[POSTS_FROM] = json.loads(row[POSTS_FROM])
-        row[CHILD_ORDERS] = [] if row[CHILD_ORDERS] == "[]" else json.loads(row[CHILD_ORDERS])
-        rows.append(tuple(row))
-    return rows
+    """The claimed orders still followed, as rows of CLAIMED_FIELDS, the JSON columns as their text (what
+    `add` sent None where unread); `_claimed` decodes them, only for the orders an answer came for."""
+    return list(_followed().filter(pk__among=pks).values_list(*_CLAIM_READ))
 
 
 def _claimed(row: tuple) -> Order:
     """The order as its claim read it (the other fields deferred: also what `add` sent, unless it is a
     subscription)."""
-    if row[POSTS_FROM] is None:
-        return partial_instance(Order, _WITHOUT_POSTS, row[:POSTS_FROM] + row[POSTS_FROM + 1 :])
-    return partial_instance(Order, CLAIMED_FIELDS, row)
+    order = partial_instance(Order, CLAIMED_FIELDS, row)
+    values = order.__dict__
+    if (sent := values["upstream_fields"]) is None:
+        del values["upstream_fields"]  # deferred: read if ever asked for, as any other
+    else:
+        values["upstream_fields"] = json.loads(sent)
+    children = values["child_orders"]
+    values["child_orders"] = [] if children == "[]" else json.loads(children)
+    return order
 
 
 class _Sweep:
