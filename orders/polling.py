@@ -69,7 +69,7 @@ ANSWER_FIELDS = [
     "child_orders",
 ]
 APPLY_WAIT = 0.25  # seconds an answer may wait for others, to be applied with them
-AHEAD = 4  # calls queued per provider, per call in flight: the next answers are on their way
+AHEAD = 2  # calls queued per provider, per call in flight: the next answers are on their way
 
 
 @dataclass
