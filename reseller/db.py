@@ -88,18 +88,31 @@ def bulk_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], *, us
         return 0
     connection = _connection(using)
     fields = [model._meta.get_field(name) for name in rows[0]]
-    quote = connection.ops.quote_name
-    names = [quote(field.column) for field in fields]
     # (a row missing a key is the caller's KeyError)
     values = [_prepared(field, [row[field.name] for row in rows], connection) for field in fields]
+    _insert(connection, model, fields, values)
+    return len(rows)
+
+
+def _insert(
+    connection, model: type[models.Model], fields: list, values: list[list], *, returning=None
+) -> list:
+    """INSERT of the rows (one list of prepared values per field); the `returning` column of each row
+    inserted, in the order inserted, if asked for."""
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in fields]
+    back = f" RETURNING {quote(returning.column)}" if returning is not None else ""
+    written = []
     with connection.cursor() as cursor:
         for source, params in _rows_source(connection, names, fields, values):
             cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
-                f"SELECT * FROM ({source}) AS v",
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 (model meta)
+                f"SELECT * FROM ({source}) AS v{back}",
                 params,
             )
-    return len(rows)
+            if returning is not None:
+                written += [value for (value,) in cursor.fetchall()]
+    return written
 
 
 def insert_instances(objs: Sequence[models.Model], *, using: str = "default") -> None:
@@ -118,17 +131,8 @@ def insert_instances(objs: Sequence[models.Model], *, using: str = "default") ->
     if connection.vendor != "postgresql":
         model.objects.using(using).bulk_create(objs)
         return
-    quote = connection.ops.quote_name
-    names = [quote(field.column) for field in fields]
     values = [_values(field, objs, connection) for field in fields]
-    ((source, params),) = _rows_source(connection, names, fields, values)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) "  # noqa: S608 (names from model meta)
-            f"SELECT * FROM ({source}) AS v RETURNING {quote(meta.pk.column)}",
-            params,
-        )
-        pks = [pk for (pk,) in cursor.fetchall()]  # in the order inserted, as bulk_create relies on
+    pks = _insert(connection, model, fields, values, returning=meta.pk)  # as bulk_create, relies on the order
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, using
